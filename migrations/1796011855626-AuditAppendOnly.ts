@@ -1,0 +1,21 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** The audit trail is append-only: the database itself refuses UPDATE, DELETE and TRUNCATE. */
+export class AuditAppendOnly1796011855626 implements MigrationInterface {
+  name = 'AuditAppendOnly1796011855626';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'audit_event is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+      END $$`);
+    await queryRunner.query(`CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()`);
+    await queryRunner.query(`CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TRIGGER audit_event_no_truncate ON audit_event`);
+    await queryRunner.query(`DROP TRIGGER audit_event_no_change ON audit_event`);
+    await queryRunner.query(`DROP FUNCTION audit_event_append_only()`);
+  }
+}

@@ -1,0 +1,60 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Owner } from '../modules/owner/owner.entity';
+import { Permission } from './permissions';
+
+@ObjectType({ description: 'A machine client\'s credential. The secret is shown once, at creation; only its hash is stored.' })
+@Entity('api_key')
+export class ApiKey {
+  @Field(() => ID, { description: 'Key id.' })
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Field({ description: 'What the key is for, e.g. `jira-sync`.' })
+  @Column('text')
+  name!: string;
+
+  @Field({ description: 'First characters of the secret, to recognise it in logs and scanners.' })
+  @Column('text')
+  prefix!: string;
+
+  @Index({ unique: true })
+  @Column('text')
+  secretHash!: string;
+
+  @Column('uuid')
+  @Index()
+  ownerId!: string;
+
+  @ManyToOne(() => Owner, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'owner_id' })
+  ownerRecord?: Owner;
+
+  @Field(() => [Permission], { description: 'What the key may do.' })
+  @Column({ type: 'text', array: true })
+  permissions!: Permission[];
+
+  @Field(() => [ID], { nullable: true, description: 'Scope restriction (with child scopes); null = every scope.' })
+  @Column({ type: 'uuid', array: true, nullable: true })
+  scopeIds!: string[] | null;
+
+  @Field(() => Date, { description: 'The key stops working at this time.' })
+  @Column({ type: 'timestamptz', precision: 3 })
+  expiresAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Last request made with the key (written at most once a minute).' })
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  lastUsedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the key was revoked.' })
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  revokedAt!: Date | null;
+
+  @Field(() => ID, { nullable: true, description: 'The key that created this one (null when made by the CLI).' })
+  @Column({ type: 'uuid', nullable: true })
+  createdByKeyId!: string | null;
+
+  @Field(() => Date, { description: 'When the key was created.' })
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+}

@@ -1,0 +1,96 @@
+import path from 'node:path';
+
+/** Raised when an environment variable holds a value the service cannot run with. */
+export class ConfigError extends Error {}
+
+export interface Config {
+  port: number;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  nodeEnv: 'development' | 'production' | 'test';
+  bodyLimitBytes: number;
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  allowAnonymousRead: boolean;
+  dbPoolSize: number;
+  shutdownTimeoutMs: number;
+  exposeSqlCount: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function bytes(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw.trim());
+  if (!match) throw new ConfigError(`${name} must be a size such as 5mb or 512kb, got "${raw}"`);
+  const unit = (match[2] ?? 'b').toLowerCase();
+  const value = Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+  if (value < 1024 || value > 100 * 1024 * 1024) throw new ConfigError(`${name} must be between 1kb and 100mb, got "${raw}"`);
+  return value;
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must use postgres:// or postgresql://, got ${url.protocol}//`);
+  }
+  return raw;
+}
+
+/** Reads and validates the whole configuration; the first bad variable stops it with one line. */
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', 'development', ['development', 'production', 'test'] as const);
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    databaseUrl: databaseUrl(env),
+    dataDir: path.resolve(env.DATA_DIR || './.data'),
+    embeddedPgPort: env.EMBEDDED_PG_PORT ? integer(env, 'EMBEDDED_PG_PORT', 0, 1, 65535) : undefined,
+    logLevel: oneOf(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'warn' : 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    nodeEnv,
+    bodyLimitBytes: bytes(env, 'BODY_LIMIT', 5 * 1024 * 1024),
+    maxDepth: integer(env, 'MAX_QUERY_DEPTH', 15, 2, 100),
+    maxCost: integer(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
+    maxAliases: integer(env, 'MAX_QUERY_ALIASES', 30, 1, 1000),
+    allowAnonymousRead: flag(env, 'ALLOW_ANONYMOUS_READ', false),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    exposeSqlCount: flag(env, 'EXPOSE_SQL_COUNT', false),
+  };
+}

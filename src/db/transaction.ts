@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { Context } from '../context';
+import { AuditEvent } from '../modules/audit/audit.entity';
+import { ChangeAction, EntityType, notifyChange } from './events';
+
+/** Runs a write in one transaction; the audit row and the change event commit with it or not at all. */
+export function inTransaction<T>(ctx: Context, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  return ctx.db.transaction(work);
+}
+
+export interface WriteRecord {
+  operation: string;
+  entityType: EntityType;
+  entityId: string;
+  action: ChangeAction;
+  before: object | null;
+  after: object | null;
+  version: number;
+  scopeIds: string[];
+}
+
+function plain(value: object | null): Record<string, unknown> | null {
+  return value === null ? null : (JSON.parse(JSON.stringify(value)) as Record<string, unknown>);
+}
+
+/** Writes the audit event and queues the change event for a write, inside its transaction. */
+export async function recordWrite(tx: EntityManager, ctx: Context, write: WriteRecord): Promise<void> {
+  await tx.insert(AuditEvent, {
+    id: randomUUID(),
+    actorKeyId: ctx.principal?.keyId ?? null,
+    operation: write.operation,
+    entityType: write.entityType,
+    entityId: write.entityId,
+    before: plain(write.before) as never,
+    after: plain(write.after) as never,
+    requestId: ctx.requestId,
+  });
+  if (write.entityType !== EntityType.API_KEY) {
+    await notifyChange(tx, {
+      entityType: write.entityType,
+      entityId: write.entityId,
+      action: write.action,
+      version: write.version,
+      scopeIds: write.scopeIds,
+      at: new Date().toISOString(),
+    });
+  }
+}

@@ -1,0 +1,17 @@
+import type { Context } from '../../context';
+import { paginate, SortDirection, type Connection, type PageRequest } from '../../common/pagination';
+import { AuditEvent } from './audit.entity';
+import type { AuditEventFilter } from './audit.inputs';
+
+export const auditService = {
+  /** Newest first. Audit is admin-only and not scope-filtered: it is the record of everything. */
+  list(ctx: Context, filter: AuditEventFilter, page: Pick<PageRequest, 'first' | 'after'>): Promise<Connection<AuditEvent>> {
+    const qb = ctx.db.getRepository(AuditEvent).createQueryBuilder('a');
+    if (filter.entityTypes?.length) qb.andWhere('a.entityType = ANY(:types)', { types: filter.entityTypes });
+    if (filter.entityId) qb.andWhere('a.entityId = :entityId', { entityId: filter.entityId });
+    if (filter.actorKeyId) qb.andWhere('a.actorKeyId = :actor', { actor: filter.actorKeyId });
+    if (filter.operation) qb.andWhere('a.operation = :operation', { operation: filter.operation });
+    if (filter.since) qb.andWhere('a.at >= :since', { since: filter.since });
+    return paginate(qb, { ...page, orderColumn: 'a.at', orderProperty: 'at', direction: SortDirection.DESC });
+  },
+};

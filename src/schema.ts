@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { buildSchema, type AuthChecker } from 'type-graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import type { GraphQLSchema } from 'graphql';
+import type { Context } from './context';
+import { unauthenticated } from './common/errors';
+import { grants, type Permission } from './auth/permissions';
+import { ApiKeyResolver } from './auth/api-key.resolver';
+import { AuditResolver } from './modules/audit/audit.resolver';
+import { OwnerResolver } from './modules/owner/owner.resolver';
+import { ScopeResolver } from './modules/scope/scope.resolver';
+
+export const resolvers = [OwnerResolver, ScopeResolver, ApiKeyResolver, AuditResolver] as const;
+
+/** `@Authorized(permission)`: no key is UNAUTHENTICATED, a key without the permission FORBIDDEN. */
+const authChecker: AuthChecker<Context, Permission> = ({ context }, needed) => {
+  if (!context.principal) throw unauthenticated();
+  return needed.every((permission) => grants(context.principal!.permissions, permission));
+};
+
+let built: Promise<GraphQLSchema> | undefined;
+
+export function buildIsmsSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [...resolvers],
+    authChecker,
+    authMode: 'error',
+    validate: { forbidUnknownValues: false },
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+  });
+  return built;
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import type { Logger } from './common/logger';
+import { ErrorCode, toClientError } from './common/errors';
+import { limitRules } from './common/limits';
+import { createContext, type Context } from './context';
+import { authenticate } from './auth/api-key.service';
+import type { Principal } from './auth/principal';
+import { sqlStats } from './db/sql-stats';
+
+export interface RunningServer {
+  httpServer: http.Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    requestId: string;
+    log: Logger;
+  }
+}
+
+function requestIds(log: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.header('x-request-id');
+    req.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.log = log.child({ requestId: req.requestId });
+    res.setHeader('x-request-id', req.requestId);
+    const started = process.hrtime.bigint();
+    const stats = { statements: 0 };
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      req.log.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10, sql: stats.statements }, 'request');
+    });
+    sqlStats.run(stats, next);
+  };
+}
+
+/** Errors raised before GraphQL runs (body too large, broken JSON) in GraphQL's response shape. */
+function bodyErrors(err: { type?: string; status?: number; message?: string }, req: Request, res: Response, next: NextFunction) {
+  if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
+  const message = err.type === 'entity.too.large' ? 'Request body is larger than the server accepts' : 'Request body is not valid JSON';
+  res.status(err.status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+}
+
+function responseHeaders(config: Config): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const stats = sqlStats.getStore();
+          if (config.exposeSqlCount && stats) response.http.headers.set('x-sql-statements', String(stats.statements));
+        },
+      };
+    },
+  };
+}
+
+export async function startServer(options: { config: Config; db: DataSource; schema: GraphQLSchema; log: Logger }): Promise<RunningServer> {
+  const { config, db, schema, log } = options;
+  const production = config.nodeEnv === 'production';
+  const rules: ValidationRule[] = [...limitRules(config), ...(production ? [NoSchemaIntrospectionCustomRule] : [])];
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal | null }>(
+    {
+      schema,
+      onConnect: async (socket) => {
+        const header = socket.connectionParams?.authorization;
+        try {
+          socket.extra.principal = await authenticate(db, typeof header === 'string' ? header : undefined, config.allowAnonymousRead);
+        } catch {
+          return false;
+        }
+        return socket.extra.principal !== null;
+      },
+      onSubscribe: async (socket, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [new GraphQLError((err as Error).message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
+        }
+        const errors = validate(schema, document, [...specifiedRules, ...rules]);
+        if (errors.length) {
+          return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } })));
+        }
+        const requestId = randomUUID();
+        return {
+          schema,
+          document,
+          variableValues: payload.variables ?? undefined,
+          operationName: payload.operationName ?? undefined,
+          contextValue: createContext({ requestId, log: log.child({ requestId }), db, config, principal: socket.extra.principal ?? null }),
+        };
+      },
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    validationRules: rules,
+    persistedQueries: false,
+    formatError: (formatted, error) => toClientError(formatted, error, (original) => log.error({ err: original }, 'internal error')),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      responseHeaders(config),
+      ...(production ? [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDisableSuggestions()] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.use(requestIds(log));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.query('SELECT 1');
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: config.bodyLimitBytes }),
+    bodyErrors,
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const principal = await authenticate(db, req.header('authorization'), config.allowAnonymousRead);
+        return createContext({ requestId: req.requestId, log: req.log, db, config, principal });
+      },
+    }),
+  );
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: ErrorCode.NOT_FOUND } }] });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    req.log.error({ err }, 'unhandled error');
+    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL } }] });
+  });
+
+  await new Promise<void>((resolve) => httpServer.listen(config.port, resolve));
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  let stopping: Promise<void> | undefined;
+  return {
+    httpServer,
+    url: `http://127.0.0.1:${port}`,
+    stop: () => {
+      // In-flight requests finish (Apollo's drain), then sockets close; the caller ends the pool.
+      stopping ??= apollo.stop();
+      return stopping;
+    },
+  };
+}
