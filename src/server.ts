@@ -123,6 +123,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     csrfPrevention: true,
     validationRules: rules,
     persistedQueries: false,
+    stopOnTerminationSignals: false, // main.ts owns the shutdown order: server, then pool, then database
     formatError: (formatted, error) => toClientError(formatted, error, (original) => log.error({ err: original }, 'internal error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
