@@ -86,7 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     bodyLimitBytes: bytes(env, 'BODY_LIMIT', 5 * 1024 * 1024),
     maxDepth: integer(env, 'MAX_QUERY_DEPTH', 15, 2, 100),
-    maxCost: integer(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
+    maxCost: integer(env, 'MAX_QUERY_COST', 25_000, 10, 10_000_000),
     maxAliases: integer(env, 'MAX_QUERY_ALIASES', 30, 1, 1000),
     allowAnonymousRead: flag(env, 'ALLOW_ANONYMOUS_READ', false),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),

@@ -9,8 +9,22 @@ import { ApiKeyResolver } from './auth/api-key.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { OwnerResolver } from './modules/owner/owner.resolver';
 import { ScopeResolver } from './modules/scope/scope.resolver';
+import { ControlResolver, ScopeControlsResolver } from './modules/control/control.resolver';
+import { RiskResolver, ScopeRisksResolver } from './modules/risk/risk.resolver';
+import { RiskTreatmentTasksResolver, TreatmentTaskResolver } from './modules/treatment/treatment-task.resolver';
+import { ExceptionResolver } from './modules/exception/exception.resolver';
+import { ControlRequirementResolver } from './modules/control/control-requirement.resolver';
+import { RiskThreatResolver } from './modules/risk/risk-threat.resolver';
+import { FrameworkResolver, RequirementResolver } from './modules/framework/framework.resolver';
+import { CrosswalkResolver, MappingResolver, RequirementMappingsResolver } from './modules/crosswalk/crosswalk.resolver';
 
-export const resolvers = [OwnerResolver, ScopeResolver, ApiKeyResolver, AuditResolver] as const;
+export const resolvers = [
+  OwnerResolver, ScopeResolver, ApiKeyResolver, AuditResolver,
+  ControlResolver, ScopeControlsResolver, RiskResolver, ScopeRisksResolver,
+  TreatmentTaskResolver, RiskTreatmentTasksResolver, ExceptionResolver,
+  FrameworkResolver, RequirementResolver, CrosswalkResolver, MappingResolver, RequirementMappingsResolver,
+  ControlRequirementResolver, RiskThreatResolver,
+] as const;
 
 /** `@Authorized(permission)`: no key is UNAUTHENTICATED, a key without the permission FORBIDDEN. */
 const authChecker: AuthChecker<Context, Permission> = ({ context }, needed) => {

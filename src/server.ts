@@ -4,16 +4,16 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import type { Logger } from './common/logger';
 import { ErrorCode, toClientError } from './common/errors';
-import { limitRules } from './common/limits';
+import { costError, limitRules } from './common/limits';
 import { createContext, type Context } from './context';
 import { authenticate } from './auth/api-key.service';
 import type { Principal } from './auth/principal';
@@ -57,6 +57,20 @@ function bodyErrors(err: { type?: string; status?: number; message?: string }, r
   res.status(err.status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
 }
 
+/** The cost limit needs the variables (`first: $n`), so it runs once the operation is resolved. */
+function costLimit(config: Config, schema: GraphQLSchema): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, request }) {
+          const error = operation ? costError(schema, document, operation, request.variables, config.maxCost) : null;
+          if (error) throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
+        },
+      };
+    },
+  };
+}
+
 function responseHeaders(config: Config): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
@@ -77,6 +91,11 @@ export async function startServer(options: { config: Config; db: DataSource; sch
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+
+  // graphql-ws bypasses Apollo's formatError: its results and errors go through the same registry
+  // mapping here, so a code means the same on both paths and nothing internal leaks.
+  const clientError = (error: GraphQLError, requestLog: Logger = log) =>
+    toClientError(error.toJSON(), error.originalError ?? error, (original) => requestLog.error({ err: original }, 'internal error'));
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal | null }>(
@@ -102,6 +121,9 @@ export async function startServer(options: { config: Config; db: DataSource; sch
         if (errors.length) {
           return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } })));
         }
+        const operation = getOperationAST(document, payload.operationName ?? undefined);
+        const tooCostly = operation && costError(schema, document, operation, payload.variables, config.maxCost);
+        if (tooCostly) return [tooCostly];
         const requestId = randomUUID();
         return {
           schema,
@@ -111,6 +133,12 @@ export async function startServer(options: { config: Config; db: DataSource; sch
           contextValue: createContext({ requestId, log: log.child({ requestId }), db, config, principal: socket.extra.principal ?? null }),
         };
       },
+      onNext: (_socket, _id, _payload, args, result) => {
+        if (!result.errors?.length) return undefined;
+        const requestLog = (args.contextValue as Context | undefined)?.log;
+        return { ...result, errors: result.errors.map((e) => clientError(e, requestLog)) };
+      },
+      onError: (_socket, _id, _payload, errors) => errors.map((e) => clientError(e)),
     },
     wsServer,
   );
@@ -126,8 +154,9 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     stopOnTerminationSignals: false, // main.ts owns the shutdown order: server, then pool, then database
     formatError: (formatted, error) => toClientError(formatted, error, (original) => log.error({ err: original }, 'internal error')),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      costLimit(config, schema),
       responseHeaders(config),
       ...(production ? [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDisableSuggestions()] : []),
     ],

@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { Owner } from '../modules/owner/owner.entity';
 import { Permission } from './permissions';
 
-@ObjectType({ description: 'A machine client\'s credential. The secret is shown once, at creation; only its hash is stored.' })
+@ObjectType({ simpleResolvers: true, description: 'A machine client\'s credential. The secret is shown once, at creation; only its hash is stored.' })
 @Entity('api_key')
 export class ApiKey {
   @Field(() => ID, { description: 'Key id.' })

@@ -36,7 +36,7 @@ export class CreateApiKeyInput {
   expiresAt?: Date | null;
 }
 
-@ObjectType({ description: 'A created key with its secret, which is never shown again.' })
+@ObjectType({ simpleResolvers: true, description: 'A created key with its secret, which is never shown again.' })
 export class CreatedApiKey {
   @Field(() => ApiKey, { description: 'The key.' })
   apiKey!: ApiKey;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { createLogger } from '../common/logger';
+import pino from 'pino';
 import { openDatabase } from '../db/database';
 import { createContext } from '../context';
 import { inTransaction, recordWrite } from '../db/transaction';
@@ -16,9 +16,11 @@ const usage = `usage: npm run create-api-key -- --name <name> --permissions <adm
        [--owner-kind PERSON|TEAM] [--scope-keys <key,...>] [--expires-days <1-365>]
 Prints the new key once on stdout. Creates the owner when no active owner has that name.`;
 
+/** A mistake in the arguments: reported with the usage, exit code 2. */
+class UsageError extends Error {}
+
 function fail(message: string): never {
-  process.stderr.write(`create-api-key: ${message}\n${usage}\n`);
-  process.exit(2);
+  throw new UsageError(message);
 }
 
 async function main(): Promise<void> {
@@ -44,7 +46,11 @@ async function main(): Promise<void> {
   if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 365)) fail('--expires-days must be a whole number from 1 to 365');
 
   const config = loadConfig();
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  // stdout carries the key alone (scripts capture it), so logs go to stderr; quiet unless asked.
+  const log = pino(
+    { level: process.env.LOG_LEVEL ? config.logLevel : 'warn', base: { service: 'isms-graph-cli' }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: 2, sync: true }),
+  );
   const database = await openDatabase(config, log, { poolSize: 2 });
   try {
     const requestId = `cli-${randomUUID()}`;
@@ -81,6 +87,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof UsageError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`create-api-key: ${err.message}\n${usage}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`create-api-key failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

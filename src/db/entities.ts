@@ -1,8 +1,19 @@
 import { ApiKey } from '../auth/api-key.entity';
 import { AuditEvent } from '../modules/audit/audit.entity';
+import { Control, ControlRequirement, ControlScope } from '../modules/control/control.entity';
+import { Crosswalk, Mapping } from '../modules/crosswalk/crosswalk.entity';
+import { Framework } from '../modules/framework/framework.entity';
+import { Requirement } from '../modules/framework/requirement.entity';
+import { ExceptionCompensatingControl, IsmsException } from '../modules/exception/exception.entity';
 import { IdempotencyRecord } from '../modules/idempotency/idempotency.entity';
 import { Owner } from '../modules/owner/owner.entity';
+import { Risk, RiskControl, RiskThreat } from '../modules/risk/risk.entity';
 import { Scope } from '../modules/scope/scope.entity';
+import { TreatmentTask } from '../modules/treatment/treatment-task.entity';
 
 /** Every TypeORM entity; the migration drift test compares these with the migrated database. */
-export const entities = [Owner, Scope, ApiKey, AuditEvent, IdempotencyRecord];
+export const entities = [
+  Owner, Scope, ApiKey, AuditEvent, IdempotencyRecord,
+  Control, ControlScope, Risk, RiskControl, TreatmentTask, IsmsException, ExceptionCompensatingControl,
+  Framework, Requirement, Crosswalk, Mapping, ControlRequirement, RiskThreat,
+];

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Context } from '../context';
+import { visibleScopeIds } from '../auth/visibility';
 import { AuditEvent } from '../modules/audit/audit.entity';
 import { ChangeAction, EntityType, notifyChange } from './events';
 
 /** Runs a write in one transaction; the audit row and the change event commit with it or not at all. */
-export function inTransaction<T>(ctx: Context, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(ctx: Context, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  // Nothing inside the transaction may wait for a second pool connection: when every connection is
+  // held by a transaction queued behind this one's locks (concurrent retries of one idempotency
+  // key), it would never get one. The key's visible scopes are read outside `tx`, so read them first.
+  await visibleScopeIds(ctx);
   return ctx.db.transaction(work);
 }
 

@@ -3,7 +3,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { GraphQLJSONObject } from 'graphql-scalars';
 
 /** Append-only record of a write; a database trigger refuses UPDATE, DELETE and TRUNCATE. */
-@ObjectType({ description: 'One write, as it happened: who, what, before and after.' })
+@ObjectType({ simpleResolvers: true, description: 'One write, as it happened: who, what, before and after.' })
 @Entity('audit_event')
 @Index(['entityType', 'entityId'])
 export class AuditEvent {

@@ -8,7 +8,7 @@ export enum OwnerKind {
 }
 registerEnumType(OwnerKind, { name: 'OwnerKind', description: 'A person or a team.' });
 
-@ObjectType({ description: 'A person or team accountable for controls, risks, evidence, exceptions, assets and API keys.' })
+@ObjectType({ simpleResolvers: true, description: 'A person or team accountable for controls, risks, evidence, exceptions, assets and API keys.' })
 @Entity('owner')
 export class Owner extends VersionedRecord {
   @Field(() => OwnerKind, { description: 'PERSON or TEAM.' })

@@ -18,7 +18,7 @@ registerEnumType(Certification, {
 
 export const DEFAULT_RISK_APPETITE = 9;
 
-@ObjectType({ description: 'An ISMS scope (ISO 27001 clause 4.3): what the management system covers.' })
+@ObjectType({ simpleResolvers: true, description: 'An ISMS scope (ISO 27001 clause 4.3): what the management system covers.' })
 @Entity('scope')
 export class Scope extends VersionedRecord {
   @Field({ description: 'Unique key, e.g. `payments-eu`: lowercase letters, digits, dot, dash, underscore.' })

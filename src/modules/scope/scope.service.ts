@@ -16,19 +16,31 @@ import type { CreateScopeInput, ScopeFilter, UpdateScopeInput } from './scope.in
 const TYPE = 'Scope';
 /** Serialises changes to the scope tree, so two concurrent re-parentings cannot close a cycle. */
 const TREE_LOCK = 727_002;
+const UNIQUE_VIOLATION = '23505';
 
 async function assertKeyFree(tx: EntityManager, key: string, exceptId?: string): Promise<void> {
   const existing = await tx.findOneBy(Scope, { key });
   if (existing && existing.id !== exceptId) throw conflict(`A scope with key "${key}" already exists`);
 }
 
+/** The unique index decides a race the check above cannot see (two creates with one key at once). */
+async function keyUnique<T>(key: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) throw conflict(`A scope with key "${key}" already exists`);
+    throw err;
+  }
+}
+
 /** The parent must exist, be active and writable for the key, and not sit below the scope itself. */
 async function checkParent(ctx: Context, tx: EntityManager, parentId: string, selfId: string | null): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [TREE_LOCK]);
   const parent = await tx.findOneBy(Scope, { id: parentId });
-  if (!parent || !(await canSeeAny(ctx, [parent.id]))) throw badInput(`No scope with id ${parentId}`, 'parentId');
-  if (parent.archivedAt) throw badInput(`Parent scope ${parent.key} is archived`, 'parentId');
+  if (!parent) throw badInput(`No scope with id ${parentId}`, 'parentId');
+  // a parent outside the key's scopes is a write to another scope: FORBIDDEN, before anything about it is told
   await assertScopesWritable(ctx, [parentId]);
+  if (parent.archivedAt) throw badInput(`Parent scope ${parent.key} is archived`, 'parentId');
   if (!selfId) return;
   const [cycle] = await tx.query(
     `WITH RECURSIVE ancestors AS (
@@ -74,9 +86,9 @@ export const scopeService = {
   /** For references inside inputs of other modules: the scope must exist, be active and writable. */
   async requireWritable(ctx: Context, tx: EntityManager, id: string, field: string): Promise<Scope> {
     const scope = isUuid(id) ? await tx.findOneBy(Scope, { id }) : null;
-    if (!scope || !(await canSeeAny(ctx, [scope.id]))) throw badInput(`No scope with id ${id}`, field);
-    if (scope.archivedAt) throw badInput(`Scope ${scope.key} is archived`, field);
+    if (!scope) throw badInput(`No scope with id ${id}`, field);
     await assertScopesWritable(ctx, [id]);
+    if (scope.archivedAt) throw badInput(`Scope ${scope.key} is archived`, field);
     return scope;
   },
 
@@ -88,7 +100,7 @@ export const scopeService = {
       else await assertScopesWritable(ctx, []);
       await ownerService.requireActive(tx, input.ownerId, 'ownerId');
       await assertKeyFree(tx, input.key);
-      await tx.insert(Scope, {
+      await keyUnique(input.key, () => tx.insert(Scope, {
         id: claim.id,
         key: input.key,
         name: input.name.trim(),
@@ -99,7 +111,7 @@ export const scopeService = {
         ownerId: input.ownerId,
         parentId: input.parentId ?? null,
         riskAppetite: input.riskAppetite ?? DEFAULT_RISK_APPETITE,
-      });
+      }));
       const saved = await tx.findOneByOrFail(Scope, { id: claim.id });
       await recordWrite(tx, ctx, { operation: 'createScope', entityType: EntityType.SCOPE, entityId: saved.id, action: ChangeAction.CREATED, before: null, after: saved, version: saved.version, scopeIds: [saved.id] });
       return saved;
@@ -131,7 +143,7 @@ export const scopeService = {
         else await assertScopesWritable(ctx, []);
         changes.parentId = input.parentId;
       }
-      const after = await applyUpdate(tx, Scope, before, changes, TYPE);
+      const after = await keyUnique(changes.key ?? before.key, () => applyUpdate(tx, Scope, before, changes, TYPE));
       await recordWrite(tx, ctx, { operation: 'updateScope', entityType: EntityType.SCOPE, entityId: id, action: ChangeAction.UPDATED, before, after, version: after.version, scopeIds: [id] });
       return after;
     });

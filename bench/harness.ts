@@ -1,0 +1,133 @@
+import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { createDataSource } from '../src/db/data-source';
+import { migrateUnderLock } from '../src/db/migrate';
+import { freePort, startEmbedded, withDatabase, type EmbeddedHandle } from '../src/db/embedded';
+import { issueKey } from '../src/auth/api-key.service';
+import { Permission } from '../src/auth/permissions';
+import { Owner, OwnerKind } from '../src/modules/owner/owner.entity';
+
+/** A migrated benchmark database and the built server running on it as its own process. */
+export interface BenchEnv {
+  databaseUrl: string;
+  serverUrl: string;
+  adminKey: string;
+  close(): Promise<void>;
+}
+
+export async function startBenchEnv(): Promise<BenchEnv> {
+  let embedded: EmbeddedHandle | undefined;
+  let dataDir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'isms-graph-bench-'));
+    embedded = await startEmbedded({ dataDir, persistent: false });
+    adminUrl = embedded.url;
+  }
+  const name = `isms_bench_${process.pid}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const databaseUrl = withDatabase(adminUrl, name);
+
+  const ds = createDataSource(databaseUrl, { poolSize: 2 });
+  await ds.initialize();
+  await migrateUnderLock(databaseUrl, ds);
+  const ownerId = randomUUID();
+  await ds.getRepository(Owner).insert({ id: ownerId, kind: OwnerKind.TEAM, name: 'Benchmark', email: null });
+  const { secret } = await ds.transaction((tx) => issueKey(tx, {
+    id: randomUUID(), name: 'bench', ownerId, permissions: [Permission.ADMIN], scopeIds: null,
+    expiresAt: new Date(Date.now() + 86_400_000), createdByKeyId: null,
+  }));
+  await ds.destroy();
+
+  const port = await freePort();
+  // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof`) lets a run profile the server process.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const server: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'src', 'main.js')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', EXPOSE_SQL_COUNT: 'true', DB_POOL_SIZE: '10', MAX_QUERY_COST: '1000000' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const serverUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i += 1) {
+    try {
+      if ((await fetch(`${serverUrl}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 200) throw new Error('benchmark server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    databaseUrl,
+    serverUrl,
+    adminKey: secret,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.once('exit', () => resolve());
+        server.kill('SIGTERM');
+      });
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      await embedded?.stop();
+      if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Measurement {
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+/** Runs `task` `requests` times with `concurrency` in flight; latency per call, throughput overall. */
+export async function measure(task: () => Promise<void>, requests: number, concurrency: number, warmup = 3): Promise<Measurement> {
+  for (let i = 0; i < warmup; i += 1) await task();
+  const latencies: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < requests) {
+      next += 1;
+      const t0 = process.hrtime.bigint();
+      await task();
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { requests: latencies.length, perSecond: latencies.length / seconds, p50Ms: pick(0.5), p95Ms: pick(0.95) };
+}
+
+/** POSTs a GraphQL query and fails loudly on errors, so a broken case never looks fast. */
+export async function graphql(env: BenchEnv, query: string, variables?: Record<string, unknown>): Promise<{ body: string; statements: number }> {
+  const res = await fetch(`${env.serverUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${env.adminKey}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.text();
+  if (!res.ok || body.includes('"errors"')) throw new Error(`benchmark query failed: ${body.slice(0, 500)}`);
+  return { body, statements: Number(res.headers.get('x-sql-statements')) };
+}
+
+export interface CaseResult {
+  name: string;
+  server: Measurement;
+  baseline: Measurement;
+  baselineName: string;
+  statementsPerRequest: number;
+  notes?: string;
+}

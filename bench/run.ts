@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { generateDataset } from './dataset';
+import { startBenchEnv, type CaseResult } from './harness';
+import { nestedRead } from './cases/nested-read';
+
+/**
+ * `npm run bench [-- --risks 5000 --requests 30 --concurrency 2 --json]`: generates a dataset,
+ * runs every case against the built server (its own process) and against its baseline in the
+ * same run, and prints one table (or JSON with --json).
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      risks: { type: 'string', default: '5000' },
+      requests: { type: 'string', default: '30' },
+      concurrency: { type: 'string', default: '2' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const risks = Number(values.risks);
+  const requests = Number(values.requests);
+  const concurrency = Number(values.concurrency);
+  const env = await startBenchEnv();
+  const results: CaseResult[] = [];
+  try {
+    const client = new Client({ connectionString: env.databaseUrl });
+    await client.connect();
+    const counts = await generateDataset(client, { risks });
+    await client.end();
+    process.stderr.write(`dataset: ${JSON.stringify(counts)}\n`);
+    results.push(await nestedRead(env, { requests, concurrency, expectedRisks: counts.risks }));
+  } finally {
+    await env.close();
+  }
+  const cases = results.map((r) => ({
+    case: r.name,
+    serverPerSecond: round(r.server.perSecond),
+    serverP50Ms: round(r.server.p50Ms),
+    serverP95Ms: round(r.server.p95Ms),
+    baseline: r.baselineName,
+    baselinePerSecond: round(r.baseline.perSecond),
+    baselineP50Ms: round(r.baseline.p50Ms),
+    baselineP95Ms: round(r.baseline.p95Ms),
+    throughputRatio: round(r.server.perSecond / r.baseline.perSecond),
+    p50Ratio: round(r.server.p50Ms / r.baseline.p50Ms),
+    sqlStatementsPerRequest: r.statementsPerRequest,
+  }));
+  if (values.json) process.stdout.write(`${JSON.stringify({ risks, requests, concurrency, cases }, null, 2)}\n`);
+  else console.table(cases);
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

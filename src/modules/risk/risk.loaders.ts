@@ -1,0 +1,23 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { loadByIds, loadGroups } from '../../db/load-by-ids';
+import { childPageLoaders } from '../../db/child-pages';
+import { Risk } from './risk.entity';
+
+export function riskLoaders(db: DataSource) {
+  return {
+    risk: new DataLoader<string, Risk | null>((ids) => loadByIds(db, Risk, ids)),
+    /** Treating controls of each risk, in link order. */
+    riskControlIds: new DataLoader<string, string[]>((ids) =>
+      loadGroups(db, 'SELECT risk_id AS k, control_id AS v FROM risk_control WHERE risk_id = ANY($1::uuid[]) ORDER BY created_at, control_id', ids)),
+    /** scope.risks: active risks of each scope, oldest first. */
+    scopeRisks: childPageLoaders(db, {
+      name: 'scope.risks',
+      from: 'risk e',
+      parentExpr: 'e.scope_id',
+      orderExpr: 'e.created_at',
+      orderType: 'timestamp',
+      where: 'e.archived_at IS NULL',
+    }),
+  };
+}
