@@ -3,6 +3,8 @@ import { Client } from 'pg';
 import { generateDataset } from './dataset';
 import { startBenchEnv, type CaseResult } from './harness';
 import { nestedRead } from './cases/nested-read';
+import { relatedRequirements } from './cases/related-requirements';
+import { catalogImport } from './cases/catalog-import';
 
 /**
  * `npm run bench [-- --risks 5000 --requests 30 --concurrency 2 --json]`: generates a dataset,
@@ -30,6 +32,9 @@ async function main(): Promise<void> {
     await client.end();
     process.stderr.write(`dataset: ${JSON.stringify(counts)}\n`);
     results.push(await nestedRead(env, { requests, concurrency, expectedRisks: counts.risks }));
+    results.push(await relatedRequirements(env, { concurrency }));
+    const imported = await catalogImport(env, { requests: 5 });
+    results.push({ ...imported, notes: `${Math.round(imported.rows * imported.server.perSecond)} rows/s through the API` });
   } finally {
     await env.close();
   }
@@ -45,6 +50,7 @@ async function main(): Promise<void> {
     throughputRatio: round(r.server.perSecond / r.baseline.perSecond),
     p50Ratio: round(r.server.p50Ms / r.baseline.p50Ms),
     sqlStatementsPerRequest: r.statementsPerRequest,
+    notes: r.notes ?? '',
   }));
   if (values.json) process.stdout.write(`${JSON.stringify({ risks, requests, concurrency, cases }, null, 2)}\n`);
   else console.table(cases);

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './common/logger';
-import { openDatabase } from './db/database';
+import { openDatabase, type Database } from './db/database';
 import { buildIsmsSchema } from './schema';
-import { startServer } from './server';
+import { startServer, type RunningServer } from './server';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -17,15 +17,24 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const database = await openDatabase(config, log);
-  const schema = await buildIsmsSchema();
-  const server = await startServer({ config, db: database.dataSource, schema, log });
-  log.info({ url: `${server.url}/graphql`, embedded: Boolean(database.embedded) }, 'isms-graph ready');
+  let database: Database | undefined;
+  let server: RunningServer | undefined;
+  let stopRequested = false;
 
-  let shuttingDown = false;
+  // Signals are handled from the first moment: a Ctrl-C while the embedded PostgreSQL starts or the
+  // migrations run must still stop that PostgreSQL, not leave it running without its server.
+  const startup = (async () => {
+    database = await openDatabase(config, log);
+    if (stopRequested) return;
+    const schema = await buildIsmsSchema();
+    if (stopRequested) return;
+    server = await startServer({ config, db: database.dataSource, schema, log });
+    log.info({ url: `${server.url}/graphql`, embedded: Boolean(database.embedded) }, 'isms-graph ready');
+  })();
+
   const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
+    if (stopRequested) return;
+    stopRequested = true;
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       log.error('shutdown timed out');
@@ -33,8 +42,9 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs + 5000);
     force.unref();
     try {
-      await server.stop();
-      await database.close();
+      await startup.catch(() => undefined); // a start in progress settles first, then is undone
+      await server?.stop();
+      await database?.close();
       log.info('stopped');
       process.exit(0);
     } catch (err) {
@@ -44,6 +54,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    await startup;
+  } catch (err) {
+    if (stopRequested) return; // the shutdown reports and exits
+    stopRequested = true;
+    await database?.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 main().catch((err) => {

@@ -17,6 +17,7 @@ import { ControlRequirementResolver } from './modules/control/control-requiremen
 import { RiskThreatResolver } from './modules/risk/risk-threat.resolver';
 import { FrameworkResolver, RequirementResolver } from './modules/framework/framework.resolver';
 import { CrosswalkResolver, MappingResolver, RequirementMappingsResolver } from './modules/crosswalk/crosswalk.resolver';
+import { CatalogImportResolver, CrosswalkExportResolver, FrameworkExportResolver } from './catalogs/catalog-io.resolver';
 
 export const resolvers = [
   OwnerResolver, ScopeResolver, ApiKeyResolver, AuditResolver,
@@ -24,12 +25,17 @@ export const resolvers = [
   TreatmentTaskResolver, RiskTreatmentTasksResolver, ExceptionResolver,
   FrameworkResolver, RequirementResolver, CrosswalkResolver, MappingResolver, RequirementMappingsResolver,
   ControlRequirementResolver, RiskThreatResolver,
+  CatalogImportResolver, FrameworkExportResolver, CrosswalkExportResolver,
 ] as const;
 
 /** `@Authorized(permission)`: no key is UNAUTHENTICATED, a key without the permission FORBIDDEN. */
 const authChecker: AuthChecker<Context, Permission> = ({ context }, needed) => {
-  if (!context.principal) throw unauthenticated();
-  return needed.every((permission) => grants(context.principal!.permissions, permission));
+  const principal = context.principal;
+  if (!principal) throw unauthenticated();
+  if (needed.every((permission) => grants(principal.permissions, permission))) return true;
+  // The anonymous reader (ALLOW_ANONYMOUS_READ) lacks a key rather than a permission.
+  if (principal.keyId === null) throw unauthenticated('This operation needs an API key');
+  return false;
 };
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -41,7 +41,7 @@ function requestIds(log: Logger) {
     req.log = log.child({ requestId: req.requestId });
     res.setHeader('x-request-id', req.requestId);
     const started = process.hrtime.bigint();
-    const stats = { statements: 0 };
+    const stats = { statements: 0, log: req.log };
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       req.log.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10, sql: stats.statements }, 'request');
@@ -97,7 +97,15 @@ export async function startServer(options: { config: Config; db: DataSource; sch
   const clientError = (error: GraphQLError, requestLog: Logger = log) =>
     toClientError(error.toJSON(), error.originalError ?? error, (original) => requestLog.error({ err: original }, 'internal error'));
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
+  // noServer: the HTTP server's own errors (a port in use) stay with it instead of reaching graphql-ws
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.bodyLimitBytes });
+  httpServer.on('upgrade', (req, socket, head) => {
+    if ((req.url ?? '').split('?')[0] !== '/graphql') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal | null }>(
     {
       schema,
@@ -152,7 +160,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     validationRules: rules,
     persistedQueries: false,
     stopOnTerminationSignals: false, // main.ts owns the shutdown order: server, then pool, then database
-    formatError: (formatted, error) => toClientError(formatted, error, (original) => log.error({ err: original }, 'internal error')),
+    formatError: (formatted, error) => toClientError(formatted, error, (original) => (sqlStats.getStore()?.log ?? log).error({ err: original }, 'internal error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
@@ -194,7 +202,17 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL } }] });
   });
 
-  await new Promise<void>((resolve) => httpServer.listen(config.port, resolve));
+  // a port in use must fail the start, not leave it waiting forever
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  }).catch(async (err: unknown) => {
+    await apollo.stop().catch(() => undefined);
+    throw err;
+  });
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   let stopping: Promise<void> | undefined;

@@ -258,6 +258,14 @@ describe('control ↔ scope links', () => {
     expect(read.scopes).toEqual([{ id: s2.id }]);
   });
 
+  test('concurrent links of one pair make one link and one version', async () => {
+    const c = await createControl(app);
+    const s = await createScope(app);
+    const results = await Promise.all(Array.from({ length: 6 }, () => app.gql(LINK, { c: c.id, s: s.id })));
+    for (const res of results) expect(ok(res).linkControlToScope).toEqual({ id: c.id, version: 2, scopes: [{ id: s.id }] });
+    expect(await auditOps(c.id)).toEqual(['createControl', 'linkControlToScope']);
+  });
+
   test('scope.controls: active controls of the scope by code, paged, with totalCount', async () => {
     const p = prefix().toUpperCase();
     const scope = await createScope(app);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, ok, errorCode, type TestApp } from './helpers/app';
+import { startTestApp, ok, errorCode, type TestApp, type GqlResponse } from './helpers/app';
 import { createScope } from './helpers/factories';
 import { Permission } from '../src/auth/permissions';
 import { Owner, OwnerKind } from '../src/modules/owner/owner.entity';
@@ -183,7 +183,7 @@ describe('the nested query issues the same number of SQL statements over 10 and 
     ok(await app.gql('{ owners(first: 1) { totalCount } }'));
     const s = await app.gql(Q, { search: small.prefix });
     const l = await app.gql(Q, { search: large.prefix });
-    const count = (res: any) => ok(res).scopes.edges.reduce((n: number, e: any) => n + e.node.controls.edges.length, 0);
+    const count = (res: GqlResponse): number => ok(res).scopes.edges.reduce((n: number, e: any) => n + e.node.controls.edges.length, 0);
     expect(count(s)).toBe(20);
     expect(count(l)).toBe(400);
     const totals = ok(l).scopes.edges.map((e: any) => e.node.controls.totalCount);

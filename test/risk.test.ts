@@ -139,6 +139,16 @@ describe('risk CRUD', () => {
     expect(row).toEqual({ title: 'A risk', likelihood: 4, inherent_score: 12, version: 2, archived_at: null });
   });
 
+  test('concurrent updates against one version: one wins, the others are CONFLICT', async () => {
+    const r = await createRisk(app);
+    const results = await Promise.all([1, 2, 3, 4, 5].map((likelihood) => app.gql(UPDATE, { id: r.id, v: 1, input: { likelihood } })));
+    const winners = results.filter((res) => !res.errors);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((res) => errorCode(res) === 'CONFLICT')).toHaveLength(4);
+    const [row] = await app.sql('SELECT likelihood, inherent_score, version FROM risk WHERE id = $1', [r.id]);
+    expect(row).toEqual({ likelihood: winners[0].data!.updateRisk.likelihood, inherent_score: winners[0].data!.updateRisk.likelihood * 3, version: 2 });
+  });
+
   test('idempotent createRisk: a retry returns the risk first created; another input is IDEMPOTENCY_KEY_REUSED', async () => {
     const scope = await createScope(app);
     const owner = await createOwner(app);
@@ -306,6 +316,14 @@ describe('control ↔ risk links', () => {
     expect(audits.map((a) => a.after.linkedControlId ?? a.after.unlinkedControlId)).toEqual([c1.id, c2.id, c1.id]);
     // the control itself is not versioned by a risk link
     expect((await app.sql('SELECT version FROM control WHERE id = $1', [c1.id]))[0].version).toBe(1);
+  });
+
+  test('concurrent links of one pair make one link and one version', async () => {
+    const risk = await createRisk(app);
+    const control = await createControl(app);
+    const results = await Promise.all(Array.from({ length: 6 }, () => app.gql(LINK, { c: control.id, r: risk.id })));
+    for (const res of results) expect(ok(res).linkControlToRisk).toEqual({ id: risk.id, version: 2, controls: [{ id: control.id }] });
+    expect((await app.sql("SELECT count(*)::int AS n FROM audit_event WHERE entity_id = $1 AND operation = 'linkControlToRisk'", [risk.id]))[0].n).toBe(1);
   });
 
   test('an unknown or archived control is BAD_USER_INPUT naming controlId; nothing written', async () => {

@@ -112,13 +112,31 @@ describe('connection authentication (onConnect)', () => {
       const client = connect(open, {});
       expect(data(await run(client, '{ owners { totalCount } }')).owners.totalCount).toBe(1); // the harness owner
       const write = await run(client, 'mutation { createOwner(input: { kind: TEAM, name: "Nobody" }) { id } }');
-      expect(codes(write)).toEqual(['FORBIDDEN']);
+      expect(codes(write)).toEqual(['UNAUTHENTICATED']); // what it lacks is a key, as over HTTP
+      const overHttp = await open.gql('mutation { createOwner(input: { kind: TEAM, name: "Nobody" }) { id } }', undefined, null);
+      expect(overHttp.errors?.map((e) => e.extensions.code)).toEqual(codes(write));
       const [row] = await open.sql('SELECT count(*)::int AS n FROM owner WHERE name = $1', ['Nobody']);
       expect(row.n).toBe(0);
     } finally {
       await open.close();
     }
   });
+});
+
+test('a WebSocket upgrade on any path other than /graphql is refused', async () => {
+  const status = await new Promise<number | string>((resolve) => {
+    const socket = new WebSocket(`${app.url.replace(/^http/, 'ws')}/elsewhere`, 'graphql-transport-ws');
+    socket.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 'none');
+      socket.terminate();
+    });
+    socket.once('open', () => {
+      resolve('opened');
+      socket.close();
+    });
+    socket.once('error', (err) => resolve(String(err)));
+  });
+  expect(status).toBe(404);
 });
 
 describe('operations over the socket', () => {

@@ -26,14 +26,14 @@ export function visibleScopeIds(ctx: Context): Promise<string[] | null> {
 /** True when an entity with these scopes is visible: unrestricted, or any one scope allowed. */
 export async function canSeeAny(ctx: Context, scopeIds: readonly string[]): Promise<boolean> {
   const allowed = await visibleScopeIds(ctx);
-  return allowed === null || scopeIds.some((id) => allowed.includes(id));
+  return allowed === null || scopeIds.some((id) => allowed.includes(id.toLowerCase()));
 }
 
 /** A write that would touch a scope outside the key's restriction is FORBIDDEN. */
 export async function assertScopesWritable(ctx: Context, scopeIds: readonly string[]): Promise<void> {
   const allowed = await visibleScopeIds(ctx);
   if (allowed === null) return;
-  const outside = scopeIds.filter((id) => !allowed.includes(id));
+  const outside = scopeIds.filter((id) => !allowed.includes(id.toLowerCase()));
   if (outside.length > 0 || scopeIds.length === 0) throw forbidden('This API key is restricted to other scopes');
 }
 

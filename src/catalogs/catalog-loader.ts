@@ -3,6 +3,7 @@ import { Framework } from '../modules/framework/framework.entity';
 import { Crosswalk } from '../modules/crosswalk/crosswalk.entity';
 import type { CrosswalkFile, FrameworkFile } from './catalog-files';
 import { insertCrosswalk, insertFramework } from './catalog-writer';
+import { compareVersions } from '../modules/framework/framework.rules';
 import iso27001 from './data/frameworks/iso27001-2022.json';
 import iso27002 from './data/frameworks/iso27002-2022.json';
 import csf from './data/frameworks/nist-csf-2.0.json';
@@ -16,11 +17,14 @@ import nhiToCsf from './data/crosswalks/owasp-nhi-top10-2025-to-nist-csf-2.0.jso
 export const SHIPPED_FRAMEWORKS = [iso27001, iso27002, csf, nhi] as FrameworkFile[];
 export const SHIPPED_CROSSWALKS = [iso27002ToIso27001, csfToIso27001, nhiToIso27001, nhiToCsf] as CrosswalkFile[];
 
-/** The shipped version of a framework key (crosswalk files name keys; the shipped version is meant). */
+/**
+ * The shipped version of a framework key (crosswalk files name keys; the shipped version is meant,
+ * the newest one when a newer version is shipped beside an old one).
+ */
 function shippedVersion(key: string): string {
-  const file = SHIPPED_FRAMEWORKS.find((f) => f.key === key);
-  if (!file) throw new Error(`Shipped crosswalk names the unknown framework ${key}`);
-  return file.version;
+  const versions = SHIPPED_FRAMEWORKS.filter((f) => f.key === key).map((f) => f.version);
+  if (!versions.length) throw new Error(`Shipped crosswalk names the unknown framework ${key}`);
+  return versions.reduce((newest, v) => (compareVersions(v, newest) > 0 ? v : newest));
 }
 
 /**

@@ -73,6 +73,8 @@ export async function insertRequirements(tx: EntityManager, frameworkId: string,
   if (clash >= 0) fail(`Requirement ${drafts[clash].code} already exists in this framework`, drafts[clash].at, `requirements[${clash}].code`);
   const ordered = parentsFirst(drafts);
   for (const d of ordered) ids.set(d.code, randomUUID());
+  // position = place in the input (catalog order), looked up once: indexOf per row is quadratic
+  const positions = new Map(drafts.map((d, i) => [d, startPosition + i]));
   const rows = ordered.map((d) => Object.assign(new Requirement(), {
     id: ids.get(d.code)!,
     frameworkId,
@@ -82,7 +84,7 @@ export async function insertRequirements(tx: EntityManager, frameworkId: string,
     kind: d.kind as RequirementKind,
     assessable: Boolean(d.assessable),
     parentId: d.parent ? ids.get(d.parent)! : null,
-    position: startPosition + drafts.indexOf(d),
+    position: positions.get(d)!,
     aliases: d.aliases ?? [],
     withdrawn: Boolean(d.withdrawn),
     examples: d.examples ?? [],
@@ -124,7 +126,10 @@ export async function requirementIndex(tx: EntityManager, frameworkId: string): 
     index.set(r.code, r.id);
     for (const alias of r.aliases) if (!index.has(alias)) index.set(alias, r.id);
   }
-  for (const r of rows) if (!index.has(r.code.toLowerCase())) index.set(r.code.toLowerCase(), r.id);
+  // Lower-case forms last, so an exact code or alias always wins over a case-folded one.
+  for (const r of rows) {
+    for (const name of [r.code, ...r.aliases]) if (!index.has(name.toLowerCase())) index.set(name.toLowerCase(), r.id);
+  }
   return index;
 }
 

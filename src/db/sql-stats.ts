@@ -1,8 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** Per-request SQL statement count, so tests and benchmarks can prove a query has no N+1. */
+import type { Logger } from '../common/logger';
+
+/**
+ * Per-request state reachable from code that gets no context: the SQL statement count (so tests
+ * and benchmarks can prove a query has no N+1) and the request's logger (so errors formatted far
+ * from the request still log its id).
+ */
 export interface SqlStats {
   statements: number;
+  log?: Logger;
 }
 
 export const sqlStats = new AsyncLocalStorage<SqlStats>();

@@ -39,6 +39,7 @@ export async function recordWrite(tx: EntityManager, ctx: Context, write: WriteR
     entityId: write.entityId,
     before: plain(write.before) as never,
     after: plain(write.after) as never,
+    scopeIds: write.scopeIds,
     requestId: ctx.requestId,
   });
   if (write.entityType !== EntityType.API_KEY) {

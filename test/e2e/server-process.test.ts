@@ -322,3 +322,41 @@ test('a DATA_DIR inside a private (0700) directory works, also as root; SIGINT s
   expect(reread.body.data.owners.totalCount).toBe(2);
   expect(await stop(again)).toEqual({ code: 0, signal: null });
 });
+
+test('a port already in use fails the start with one line, exit code 1, and stops the embedded PostgreSQL', async () => {
+  const dataDir = path.join(await tempDir(), 'data');
+  dataDirs.push(dataDir);
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, resolve));
+  const port = (blocker.address() as net.AddressInfo).port;
+  try {
+    const proc = spawnServer({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' });
+    const result = await proc.exited;
+    expect(result).toEqual({ code: 1, signal: null });
+    const lines = proc.stderr().split('\n').filter((line) => line.length > 0);
+    expect(lines).toEqual([expect.stringMatching(/^isms-graph: failed to start: .*EADDRINUSE/)]);
+    const state = stateOf(dataDir); // the database had started before the listen failed...
+    expect(runningPostmaster(state.clusterDir)).toBeUndefined(); // ...and was stopped again
+    expect(existsSync(path.join(state.clusterDir, 'postmaster.pid'))).toBe(false);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
+});
+
+test('SIGTERM while the embedded PostgreSQL is still starting stops it and exits 0', async () => {
+  const dataDir = path.join(await tempDir(), 'data');
+  dataDirs.push(dataDir);
+  const proc = spawnServer({ DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'info' });
+  // the state file is written just before PostgreSQL starts: signal the process right then
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(path.join(dataDir, 'embedded-pg.json'))) {
+    if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`never got to start PostgreSQL:\n${proc.stdout()}\n${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  proc.child.kill('SIGTERM');
+  expect(await proc.exited).toEqual({ code: 0, signal: null });
+  expect(proc.stdout()).toContain('"msg":"stopped"');
+  const state = stateOf(dataDir);
+  expect(runningPostmaster(state.clusterDir)).toBeUndefined();
+  expect(existsSync(path.join(state.clusterDir, 'postmaster.pid'))).toBe(false);
+});

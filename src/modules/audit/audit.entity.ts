@@ -40,6 +40,10 @@ export class AuditEvent {
   @Column({ type: 'jsonb', nullable: true })
   after!: Record<string, unknown> | null;
 
+  @Field(() => [ID], { description: 'Scopes the written entity belonged to (before or after the write); empty for unscoped entities.' })
+  @Column({ type: 'uuid', array: true, default: () => "'{}'" })
+  scopeIds!: string[];
+
   @Field({ description: 'Request id of the write, as returned in the x-request-id header.' })
   @Column('text')
   requestId!: string;

@@ -99,10 +99,11 @@ export class MappingResolver {
   relatedRequirements(
     @Ctx() ctx: Context,
     @Arg('requirementId', () => ID, { description: 'Starting requirement.' }) requirementId: string,
-    @Arg('maxHops', () => Int, { defaultValue: MAX_HOPS, description: `1 to ${MAX_HOPS}.` }) maxHops: number,
-    @Arg('includeDraft', { defaultValue: false, description: 'Also walk DRAFT crosswalks.' }) includeDraft: boolean,
+    // nullable with defaults: a null variable in a non-null argument fails before any resolver runs
+    @Arg('maxHops', () => Int, { nullable: true, defaultValue: MAX_HOPS, description: `1 to ${MAX_HOPS}; null means ${MAX_HOPS}.` }) maxHops: number | null,
+    @Arg('includeDraft', () => Boolean, { nullable: true, defaultValue: false, description: 'Also walk DRAFT crosswalks; null means false.' }) includeDraft: boolean | null,
   ): Promise<RelatedRequirement[]> {
-    return crosswalkService.related(ctx, requirementId, maxHops, !includeDraft);
+    return crosswalkService.related(ctx, requirementId, maxHops ?? MAX_HOPS, !includeDraft);
   }
 
   @FieldResolver(() => Crosswalk, { description: 'The crosswalk holding the mapping.' })
@@ -155,8 +156,8 @@ export class RequirementMappingsResolver {
   mappings(
     @Root() requirement: Requirement,
     @Ctx() ctx: Context,
-    @Arg('direction', () => MappingDirection, { defaultValue: MappingDirection.BOTH, description: 'OUTGOING, INCOMING or BOTH.' }) direction: MappingDirection,
+    @Arg('direction', () => MappingDirection, { nullable: true, defaultValue: MappingDirection.BOTH, description: 'OUTGOING, INCOMING or BOTH (null means BOTH).' }) direction: MappingDirection | null,
   ): Promise<RequirementMapping[]> {
-    return crosswalkService.requirementMappings(ctx, requirement, direction);
+    return crosswalkService.requirementMappings(ctx, requirement, direction ?? MappingDirection.BOTH);
   }
 }

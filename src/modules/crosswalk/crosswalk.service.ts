@@ -18,6 +18,18 @@ const CROSSWALK = 'Crosswalk';
 const MAPPING = 'Mapping';
 export const MAX_HOPS = 3;
 
+const UNIQUE_VIOLATION = '23505';
+
+/** A unique index refused the row: a concurrent create won the race the pre-check could not see. */
+async function uniqueOrConflict<T>(message: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) throw conflict(message);
+    throw err;
+  }
+}
+
 function assertEditable(crosswalk: Crosswalk): void {
   if (crosswalk.builtIn) throw forbidden(`${crosswalk.key} is shipped with the product and cannot be edited; create a custom crosswalk instead`);
 }
@@ -62,6 +74,8 @@ export const crosswalkService = {
   mappings(ctx: Context, filter: MappingFilter, page: Pick<PageRequest, 'first' | 'after'>): Promise<Connection<Mapping>> {
     const qb = ctx.db.getRepository(Mapping).createQueryBuilder('m').andWhere('m.archivedAt IS NULL');
     if (filter.crosswalkId) qb.andWhere('m.crosswalkId = :crosswalkId', { crosswalkId: filter.crosswalkId });
+    // an archived crosswalk's mappings stop counting: hidden unless that crosswalk is asked for
+    else qb.andWhere('m.crosswalkId IN (SELECT c.id FROM crosswalk c WHERE c.archived_at IS NULL)');
     if (filter.requirementId) qb.andWhere('(m.sourceRequirementId = :rid OR m.targetRequirementId = :rid)', { rid: filter.requirementId });
     if (filter.relationship?.length) qb.andWhere('m.relationship = ANY(:rels)', { rels: filter.relationship });
     if (filter.sourceFrameworkKey) {
@@ -75,16 +89,19 @@ export const crosswalkService = {
 
   /** The mappings touching a requirement, with the relationship read from its side. */
   async requirementMappings(ctx: Context, requirement: Requirement, direction: MappingDirection): Promise<RequirementMapping[]> {
-    const mappings = await ctx.loaders.requirementMappings.load(requirement.id);
-    const out: RequirementMapping[] = [];
-    for (const mapping of mappings) {
+    const mappings = (await ctx.loaders.requirementMappings.load(requirement.id)).filter((mapping) => {
       const outgoing = mapping.sourceRequirementId === requirement.id;
-      if (direction === MappingDirection.OUTGOING && !outgoing) continue;
-      if (direction === MappingDirection.INCOMING && outgoing) continue;
-      const other = await ctx.loaders.requirement.load(outgoing ? mapping.targetRequirementId : mapping.sourceRequirementId);
-      if (!other) continue;
+      return direction === MappingDirection.BOTH || (direction === MappingDirection.OUTGOING) === outgoing;
+    });
+    // one batch for every other side (awaiting each in turn would be one query per mapping)
+    const others = await ctx.loaders.requirement.loadMany(mappings.map((m) => (m.sourceRequirementId === requirement.id ? m.targetRequirementId : m.sourceRequirementId)));
+    const out: RequirementMapping[] = [];
+    mappings.forEach((mapping, i) => {
+      const other = others[i];
+      if (!other || other instanceof Error) return;
+      const outgoing = mapping.sourceRequirementId === requirement.id;
       out.push({ mapping, direction: outgoing ? MappingDirection.OUTGOING : MappingDirection.INCOMING, relationship: outgoing ? mapping.relationship : inverse(mapping.relationship), other });
-    }
+    });
     return out;
   },
 
@@ -96,17 +113,18 @@ export const crosswalkService = {
     if (!Number.isInteger(maxHops) || maxHops < 1 || maxHops > MAX_HOPS) throw badInput(`maxHops must be 1 to ${MAX_HOPS}`, 'maxHops');
     const start = isUuid(requirementId) ? await ctx.loaders.requirement.load(requirementId) : null;
     if (!start) throw notFound('Requirement');
-    const rows: Array<{ req: string; hops: number; full: boolean; path: string[]; rels: string[] }> = await ctx.db.query(
+    // `full` is a reserved word in PostgreSQL: the column is `is_full`
+    const rows: Array<{ req: string; hops: number; is_full: boolean; path: string[]; rels: string[] }> = await ctx.db.query(
       `WITH RECURSIVE edges AS (${EDGES_SQL}),
        walk AS (
-         SELECT e.b AS req, 1 AS hops, e.rel IN ('EQUAL', 'SUPERSET_OF') AS full, ARRAY[e.id] AS path, ARRAY[e.rel] AS rels, ARRAY[$1::uuid, e.b] AS visited
-           FROM edges e WHERE e.a = $1
+         SELECT e.b AS req, 1 AS hops, e.rel IN ('EQUAL', 'SUPERSET_OF') AS is_full, ARRAY[e.id] AS path, ARRAY[e.rel] AS rels, ARRAY[$1::uuid, e.b] AS visited
+           FROM edges e WHERE e.a = $1 AND e.b <> $1
          UNION ALL
-         SELECT e.b, w.hops + 1, w.full AND e.rel IN ('EQUAL', 'SUPERSET_OF'), w.path || e.id, w.rels || e.rel, w.visited || e.b
+         SELECT e.b, w.hops + 1, w.is_full AND e.rel IN ('EQUAL', 'SUPERSET_OF'), w.path || e.id, w.rels || e.rel, w.visited || e.b
            FROM walk w JOIN edges e ON e.a = w.req
           WHERE w.hops < $2 AND NOT e.b = ANY(w.visited))
-       SELECT DISTINCT ON (req) req, hops, full, path::text[] AS path, rels FROM walk
-        ORDER BY req, full DESC, hops, path`,
+       SELECT DISTINCT ON (req) req, hops, is_full, path::text[] AS path, rels FROM walk
+        ORDER BY req, is_full DESC, hops, path`,
       [start.id, maxHops, approvedOnly],
     );
     const requirements = await ctx.loaders.requirement.loadMany(rows.map((r) => r.req));
@@ -115,7 +133,7 @@ export const crosswalkService = {
     return rows
       .map((r, i) => ({
         requirement: requirements[i] as Requirement,
-        chain: r.full ? ChainStrength.FULL : ChainStrength.PARTIAL,
+        chain: r.is_full ? ChainStrength.FULL : ChainStrength.PARTIAL,
         hops: r.hops,
         path: r.path.map((id) => mappingById.get(id)!),
         relationships: r.rels as Relationship[],
@@ -131,8 +149,9 @@ export const crosswalkService = {
       for (const field of ['sourceFrameworkId', 'targetFrameworkId'] as const) {
         if (!(await tx.findOneBy(Framework, { id: input[field] }))) throw badInput(`No framework with id ${input[field]}`, field);
       }
-      if (await tx.findOneBy(Crosswalk, { key: input.key })) throw conflict(`A crosswalk with key ${input.key} already exists`);
-      await tx.insert(Crosswalk, { id: claim.id, ...input, builtIn: false });
+      const duplicate = `A crosswalk with key ${input.key} already exists`;
+      if (await tx.findOneBy(Crosswalk, { key: input.key })) throw conflict(duplicate);
+      await uniqueOrConflict(duplicate, () => tx.insert(Crosswalk, { id: claim.id, ...input, builtIn: false }));
       const saved = await tx.findOneByOrFail(Crosswalk, { id: claim.id });
       await change(ctx, tx, 'createCrosswalk', ChangeAction.CREATED, null, saved);
       return saved;
@@ -173,10 +192,9 @@ export const crosswalkService = {
       if (!source || source.frameworkId !== crosswalk.sourceFrameworkId) throw badInput('The source requirement is not in the crosswalk\'s source framework', 'sourceRequirementId');
       const target = await tx.findOneBy(Requirement, { id: input.targetRequirementId });
       if (!target || target.frameworkId !== crosswalk.targetFrameworkId) throw badInput('The target requirement is not in the crosswalk\'s target framework', 'targetRequirementId');
-      if (await tx.findOneBy(Mapping, { crosswalkId: crosswalk.id, sourceRequirementId: source.id, targetRequirementId: target.id })) {
-        throw conflict(`${source.code} → ${target.code} is already mapped in this crosswalk`);
-      }
-      await tx.insert(Mapping, { id: claim.id, ...input, rationale: input.rationale ?? null, strength: input.strength ?? null, notes: input.notes ?? null });
+      const duplicate = `${source.code} → ${target.code} is already mapped in this crosswalk`;
+      if (await tx.findOneBy(Mapping, { crosswalkId: crosswalk.id, sourceRequirementId: source.id, targetRequirementId: target.id })) throw conflict(duplicate);
+      await uniqueOrConflict(duplicate, () => tx.insert(Mapping, { id: claim.id, ...input, rationale: input.rationale ?? null, strength: input.strength ?? null, notes: input.notes ?? null }));
       const saved = await tx.findOneByOrFail(Mapping, { id: claim.id });
       await change(ctx, tx, 'createMapping', ChangeAction.CREATED, null, saved);
       return saved;

@@ -9,11 +9,24 @@ import { inTransaction, recordWrite } from '../../db/transaction';
 import { ChangeAction, EntityType } from '../../db/events';
 import { claimCreate } from '../idempotency/idempotency.service';
 import { Framework } from './framework.entity';
+import { compareVersions } from './framework.rules';
 import { Requirement } from './requirement.entity';
 import type { CreateFrameworkInput, CreateRequirementInput, FrameworkFilter, RequirementFilter, UpdateFrameworkInput, UpdateRequirementInput } from './framework.inputs';
 
 const FRAMEWORK = 'Framework';
 const REQUIREMENT = 'Requirement';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** A unique index refused the row: a concurrent create won the race the pre-check could not see. */
+async function uniqueOrConflict<T>(message: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) throw conflict(message);
+    throw err;
+  }
+}
 
 function assertEditable(framework: Framework): void {
   if (framework.builtIn) throw forbidden(`${framework.key} ${framework.version} is shipped with the product and cannot be edited; create a custom framework instead`);
@@ -34,11 +47,18 @@ export const frameworkService = {
     return framework;
   },
 
-  /** The newest (most recently added) active version of a key, or the given version. */
-  findByKey(manager: EntityManager, key: string, version?: string | null): Promise<Framework | null> {
-    return version
-      ? manager.findOneBy(Framework, { key, version })
-      : manager.getRepository(Framework).createQueryBuilder('f').where('f.key = :key AND f.archivedAt IS NULL', { key }).orderBy('f.createdAt', 'DESC').addOrderBy('f.id', 'DESC').getOne();
+  /**
+   * The given version of a key, or else its newest active version: the highest version number, the
+   * most recently added among equal ones. Not by insertion time alone: an older version imported
+   * later must not become the newest, and versions loaded in one transaction share `created_at`.
+   */
+  async findByKey(manager: EntityManager, key: string, version?: string | null): Promise<Framework | null> {
+    if (version) return manager.findOneBy(Framework, { key, version });
+    const versions = await manager.getRepository(Framework).createQueryBuilder('f')
+      .where('f.key = :key AND f.archivedAt IS NULL', { key })
+      .orderBy('f.createdAt', 'DESC').addOrderBy('f.id', 'DESC')
+      .getMany();
+    return versions.reduce<Framework | null>((best, f) => (!best || compareVersions(f.version, best.version) > 0 ? f : best), null);
   },
 
   /** For references by key inside inputs: BAD_USER_INPUT naming the field when unknown. */
@@ -91,8 +111,9 @@ export const frameworkService = {
     return inTransaction(ctx, async (tx) => {
       const claim = await claimCreate(tx, ctx, 'createFramework', idempotencyKey, input);
       if (claim.replay) return tx.findOneByOrFail(Framework, { id: claim.id });
-      if (await tx.findOneBy(Framework, { key: input.key, version: input.version })) throw conflict(`Framework ${input.key} version ${input.version} already exists`);
-      await tx.insert(Framework, { id: claim.id, ...input, publisher: input.publisher ?? null, licence: input.licence ?? null, sourceUrl: input.sourceUrl ?? null, attribution: input.attribution ?? null, builtIn: false });
+      const duplicate = `Framework ${input.key} version ${input.version} already exists`;
+      if (await tx.findOneBy(Framework, { key: input.key, version: input.version })) throw conflict(duplicate);
+      await uniqueOrConflict(duplicate, () => tx.insert(Framework, { id: claim.id, ...input, publisher: input.publisher ?? null, licence: input.licence ?? null, sourceUrl: input.sourceUrl ?? null, attribution: input.attribution ?? null, builtIn: false }));
       const saved = await tx.findOneByOrFail(Framework, { id: claim.id });
       await frameworkChange(ctx, tx, 'createFramework', ChangeAction.CREATED, null, saved);
       return saved;
@@ -131,16 +152,20 @@ export const frameworkService = {
     return inTransaction(ctx, async (tx) => {
       const claim = await claimCreate(tx, ctx, 'createRequirement', idempotencyKey, input);
       if (claim.replay) return tx.findOneByOrFail(Requirement, { id: claim.id });
-      const framework = isUuid(input.frameworkId) ? await tx.findOneBy(Framework, { id: input.frameworkId }) : null;
+      // the framework row lock serialises requirement creates per framework: the code check and the
+      // next position are then read after any concurrent create committed
+      const locked: unknown[] = isUuid(input.frameworkId) ? await tx.query('SELECT id FROM framework WHERE id = $1 FOR NO KEY UPDATE', [input.frameworkId]) : [];
+      const framework = locked.length ? await tx.findOneBy(Framework, { id: input.frameworkId }) : null;
       if (!framework) throw badInput(`No framework with id ${input.frameworkId}`, 'frameworkId');
       assertEditable(framework);
-      if (await tx.findOneBy(Requirement, { frameworkId: framework.id, code: input.code })) throw conflict(`Requirement ${input.code} already exists in ${framework.key}`);
+      const duplicate = `Requirement ${input.code} already exists in ${framework.key}`;
+      if (await tx.findOneBy(Requirement, { frameworkId: framework.id, code: input.code })) throw conflict(duplicate);
       if (input.parentId) await this.checkParent(tx, framework.id, input.parentId, null);
       const [{ next }] = await tx.query('SELECT coalesce(max(position) + 1, 0) AS next FROM requirement WHERE framework_id = $1', [framework.id]);
-      await tx.insert(Requirement, {
+      await uniqueOrConflict(duplicate, () => tx.insert(Requirement, {
         id: claim.id, frameworkId: framework.id, code: input.code, title: input.title.trim(), text: input.text ?? null,
         kind: input.kind, assessable: input.assessable, parentId: input.parentId ?? null, position: Number(next),
-      });
+      }));
       const saved = await tx.findOneByOrFail(Requirement, { id: claim.id });
       await recordWrite(tx, ctx, { operation: 'createRequirement', entityType: EntityType.FRAMEWORK, entityId: saved.id, action: ChangeAction.CREATED, before: null, after: saved, version: saved.version, scopeIds: [] });
       return saved;
@@ -163,6 +188,12 @@ export const frameworkService = {
 
   updateRequirement(ctx: Context, id: string, input: UpdateRequirementInput, expectedVersion: number): Promise<Requirement> {
     return inTransaction(ctx, async (tx) => {
+      if (input.parentId !== undefined && isUuid(id)) {
+        // moves are serialised per framework, and the framework is locked before the requirement:
+        // two concurrent moves (A under B, B under A) would otherwise each pass the cycle check
+        // against the other's uncommitted state, or deadlock on each other's rows
+        await tx.query('SELECT f.id FROM framework f JOIN requirement r ON r.framework_id = f.id WHERE r.id = $1 FOR NO KEY UPDATE OF f', [id]);
+      }
       const before = await lockRow(tx, Requirement, id, REQUIREMENT);
       assertEditable(await tx.findOneByOrFail(Framework, { id: before.frameworkId }));
       assertVersion(before, expectedVersion, REQUIREMENT);

@@ -9,7 +9,8 @@ export function riskLoaders(db: DataSource) {
     risk: new DataLoader<string, Risk | null>((ids) => loadByIds(db, Risk, ids)),
     /** Treating controls of each risk, in link order. */
     riskControlIds: new DataLoader<string, string[]>((ids) =>
-      loadGroups(db, 'SELECT risk_id AS k, control_id AS v FROM risk_control WHERE risk_id = ANY($1::uuid[]) ORDER BY created_at, control_id', ids)),
+      loadGroups(db, `SELECT rc.risk_id AS k, rc.control_id AS v FROM risk_control rc JOIN control c ON c.id = rc.control_id
+                       WHERE rc.risk_id = ANY($1::uuid[]) AND c.archived_at IS NULL ORDER BY rc.created_at, rc.control_id`, ids)),
     /** scope.risks: active risks of each scope, oldest first. */
     scopeRisks: childPageLoaders(db, {
       name: 'scope.risks',

@@ -50,6 +50,12 @@ export class RiskResolver {
     return controlService.visibleMany(ctx, await ctx.loaders.riskControlIds.load(risk.id));
   }
 
+  @FieldResolver(() => Date, { description: 'When the next review is due: last review (or creation) plus the interval.' })
+  nextReviewAt(@Root() risk: Risk): Date {
+    const from = risk.lastReviewedAt ?? risk.createdAt;
+    return new Date(from.getTime() + risk.reviewIntervalDays * 86_400_000);
+  }
+
   @FieldResolver(() => RiskLevel, { description: 'Level of the inherent score.' })
   inherentLevel(@Root() risk: Risk): RiskLevel {
     return levelOf(risk.inherentScore);

@@ -87,7 +87,7 @@ export const scopeService = {
   async requireWritable(ctx: Context, tx: EntityManager, id: string, field: string): Promise<Scope> {
     const scope = isUuid(id) ? await tx.findOneBy(Scope, { id }) : null;
     if (!scope) throw badInput(`No scope with id ${id}`, field);
-    await assertScopesWritable(ctx, [id]);
+    await assertScopesWritable(ctx, [scope.id]);
     if (scope.archivedAt) throw badInput(`Scope ${scope.key} is archived`, field);
     return scope;
   },
