@@ -174,6 +174,17 @@ describe('bad input is answered with its code, and nothing is written', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  test('a null variable for a non-null input field is BAD_USER_INPUT, not INTERNAL', async () => {
+    const before = await snapshot();
+    const read = await app.gql('query($x: Boolean) { owners(filter: { includeArchived: $x }) { totalCount } }', { x: null });
+    expectCode(read, 'BAD_USER_INPUT');
+    expect(read.errors![0].message).toContain('includeArchived');
+    // a nullable variable in a non-null position is caught earlier, by validation
+    const write = await app.gql('mutation($k: String) { createOwner(input: { kind: PERSON, name: $k }) { id } }', { k: null });
+    expectCode(write, 'GRAPHQL_VALIDATION_FAILED');
+    expect(await snapshot()).toEqual(before);
+  });
+
   test('a query that does not parse is GRAPHQL_PARSE_FAILED; an unknown field GRAPHQL_VALIDATION_FAILED', async () => {
     expectCode(await app.gql('{ scopes { totalCount '), 'GRAPHQL_PARSE_FAILED');
     expectCode(await app.gql('{ scopes { nope } }'), 'GRAPHQL_VALIDATION_FAILED');

@@ -71,6 +71,12 @@ export function toClientError(formatted: GraphQLFormattedError, original: unknow
   let code = String(extensions.code ?? '');
   if (extensions[LIMIT_MARKER]) code = ErrorCode.QUERY_TOO_COMPLEX;
   code = aliases[code] ?? code;
+  // graphql-js itself raises argument coercion faults during execution (e.g. a null variable for a
+  // non-null input field): a GraphQLError that wraps nothing is the client's input, not our fault.
+  const cause = original instanceof GraphQLError && original.originalError ? original.originalError : original;
+  if (code === ErrorCode.INTERNAL && cause instanceof GraphQLError && !cause.originalError && cause.extensions.code === undefined) {
+    return { message: cause.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
   if (!known.has(code) || code === ErrorCode.INTERNAL) {
     onInternal(original);
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL } };
