@@ -49,8 +49,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   await ds.destroy();
 
   const port = await freePort();
-  // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof`) lets a run profile the server process.
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // The server runs with the flags `npm start` uses; BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof`) adds more.
+  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const server: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'src', 'main.js')], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', EXPOSE_SQL_COUNT: 'true', DB_POOL_SIZE: '10', MAX_QUERY_COST: '1000000' },
     stdio: ['ignore', 'ignore', 'inherit'],

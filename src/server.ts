@@ -163,6 +163,8 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     formatError: (formatted, error) => toClientError(formatted, error, (original) => (sqlStats.getStore()?.log ?? log).error({ err: original }, 'internal error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      // No HTTP caching of GraphQL answers, and so no per-field cache-hint bookkeeping either.
+      ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       costLimit(config, schema),
       responseHeaders(config),

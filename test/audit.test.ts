@@ -217,3 +217,20 @@ describe('auditEvents query', () => {
     expect(seen).toEqual(all.map((n: any) => n.id));
   });
 });
+
+describe('a scope-restricted admin reads the audit trail of its own scopes', () => {
+  test('events of its scopes and of unscoped entities are listed; another scope\'s are not', async () => {
+    const mine = await createScope(app);
+    const theirs = await createScope(app);
+    const owner = await createOwner(app);
+    const restricted = await app.createKey([Permission.ADMIN], { scopeIds: [mine.id] });
+    const query = 'query($id: ID!) { auditEvents(filter: { entityId: $id }) { totalCount edges { node { scopeIds operation } } } }';
+    const own = ok(await app.gql(query, { id: mine.id }, restricted.secret));
+    expect(own.auditEvents.totalCount).toBe(1);
+    expect(own.auditEvents.edges[0].node).toEqual({ scopeIds: [mine.id], operation: 'createScope' });
+    expect(ok(await app.gql(query, { id: owner.id }, restricted.secret)).auditEvents.totalCount).toBe(1);
+    expect(ok(await app.gql(query, { id: theirs.id }, restricted.secret)).auditEvents.totalCount).toBe(0);
+    // the unrestricted admin still sees everything
+    expect(ok(await app.gql(query, { id: theirs.id })).auditEvents.totalCount).toBe(1);
+  });
+});
