@@ -15,6 +15,7 @@ import { RiskTreatmentTasksResolver, TreatmentTaskResolver } from './modules/tre
 import { ExceptionResolver } from './modules/exception/exception.resolver';
 import { ControlRequirementResolver } from './modules/control/control-requirement.resolver';
 import { RiskThreatResolver } from './modules/risk/risk-threat.resolver';
+import { CoverageResolver, GapCandidateResolver, RequirementCoverageResolver } from './modules/coverage/coverage.resolver';
 import { FrameworkResolver, RequirementResolver } from './modules/framework/framework.resolver';
 import { CrosswalkResolver, MappingResolver, RequirementMappingsResolver } from './modules/crosswalk/crosswalk.resolver';
 import { CatalogImportResolver, CrosswalkExportResolver, FrameworkExportResolver } from './catalogs/catalog-io.resolver';
@@ -25,6 +26,7 @@ export const resolvers = [
   TreatmentTaskResolver, RiskTreatmentTasksResolver, ExceptionResolver,
   FrameworkResolver, RequirementResolver, CrosswalkResolver, MappingResolver, RequirementMappingsResolver,
   ControlRequirementResolver, RiskThreatResolver,
+  CoverageResolver, RequirementCoverageResolver, GapCandidateResolver,
   CatalogImportResolver, FrameworkExportResolver, CrosswalkExportResolver,
 ] as const;
 

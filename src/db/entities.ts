@@ -9,6 +9,8 @@ import { IdempotencyRecord } from '../modules/idempotency/idempotency.entity';
 import { Owner } from '../modules/owner/owner.entity';
 import { Risk, RiskControl, RiskThreat } from '../modules/risk/risk.entity';
 import { Scope } from '../modules/scope/scope.entity';
+import { ScopeFramework, SoaEntry, SoaVersion } from '../modules/soa/soa.entity';
+import { Evidence } from '../modules/evidence/evidence.entity';
 import { TreatmentTask } from '../modules/treatment/treatment-task.entity';
 
 /** Every TypeORM entity; the migration drift test compares these with the migrated database. */
@@ -16,4 +18,5 @@ export const entities = [
   Owner, Scope, ApiKey, AuditEvent, IdempotencyRecord,
   Control, ControlScope, Risk, RiskControl, TreatmentTask, IsmsException, ExceptionCompensatingControl,
   Framework, Requirement, Crosswalk, Mapping, ControlRequirement, RiskThreat,
+  ScopeFramework, SoaEntry, SoaVersion, Evidence,
 ];

@@ -5,6 +5,7 @@ import { Owner } from '../owner/owner.entity';
 import { Scope } from '../scope/scope.entity';
 import { Control } from '../control/control.entity';
 import { Risk } from '../risk/risk.entity';
+import { Requirement } from '../framework/requirement.entity';
 
 export enum ExceptionKind {
   CONTROL_EXCEPTION = 'CONTROL_EXCEPTION',
@@ -53,6 +54,14 @@ export class IsmsException extends VersionedRecord {
   @ManyToOne(() => Control, { nullable: true, onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'control_id' })
   controlRecord?: Control | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  @Index()
+  requirementId!: string | null;
+
+  @ManyToOne(() => Requirement, { nullable: true, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'requirement_id' })
+  requirementRecord?: Requirement | null;
 
   @Column({ type: 'uuid', nullable: true })
   @Index()
