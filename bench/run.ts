@@ -5,6 +5,7 @@ import { startBenchEnv, type CaseResult } from './harness';
 import { nestedRead } from './cases/nested-read';
 import { relatedRequirements } from './cases/related-requirements';
 import { catalogImport } from './cases/catalog-import';
+import { coverageCase, seedCoverageScope } from './cases/coverage';
 
 /**
  * `npm run bench [-- --risks 5000 --requests 30 --concurrency 2 --json]`: generates a dataset,
@@ -35,6 +36,14 @@ async function main(): Promise<void> {
     results.push(await relatedRequirements(env, { concurrency }));
     const imported = await catalogImport(env, { requests: 5 });
     results.push({ ...imported, notes: `${Math.round(imported.rows * imported.server.perSecond)} rows/s through the API` });
+    // the first import above is the SP 800-53 catalog the coverage scope adopts
+    const sp80053 = `sp800-53-bench-${process.pid}-0`;
+    const scopeId = await seedCoverageScope(env, { controls: 2000, links: 6000, extraFrameworkKey: sp80053 });
+    for (const frameworkKey of ['iso27001-2022', 'nist-csf-2.0', sp80053]) {
+      for (const kind of ['coverage', 'gapAssessment'] as const) {
+        results.push(await coverageCase(env, { scopeId, frameworkKey, kind, requests, concurrency }));
+      }
+    }
   } finally {
     await env.close();
   }

@@ -6,7 +6,7 @@ import { ExceptionKind, ExceptionStatus } from './exception.entity';
 
 @InputType({ description: 'A request for a control exception or a risk acceptance.' })
 export class RequestExceptionInput {
-  @Field(() => ExceptionKind, { description: 'CONTROL_EXCEPTION (needs controlId) or RISK_ACCEPTANCE (needs riskId).' })
+  @Field(() => ExceptionKind, { description: 'CONTROL_EXCEPTION (needs controlId, requirementId or both) or RISK_ACCEPTANCE (needs riskId).' })
   @IsEnum(ExceptionKind)
   kind!: ExceptionKind;
 
@@ -18,6 +18,11 @@ export class RequestExceptionInput {
   @Clearable()
   @IsUUID('all', { message: 'must be a control id' })
   controlId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Control exception: the framework requirement that is not met (instead of or with controlId).' })
+  @Clearable()
+  @IsUUID('all', { message: 'must be a requirement id' })
+  requirementId?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Risk acceptance: the risk retained (in the same scope, residual score above the appetite).' })
   @Clearable()
@@ -70,6 +75,11 @@ export class ExceptionFilter {
   @Clearable()
   @IsUUID('all', { each: true })
   controlIds?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Only control exceptions naming these requirements.' })
+  @Clearable()
+  @IsUUID('all', { each: true })
+  requirementIds?: string[] | null;
 
   @Field(() => Date, { nullable: true, description: 'Only approved, unexpired exceptions that expire before this time.' })
   expiringBefore?: Date | null;

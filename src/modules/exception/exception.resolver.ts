@@ -8,6 +8,7 @@ import { Scope } from '../scope/scope.entity';
 import { Control } from '../control/control.entity';
 import { controlService } from '../control/control.service';
 import { Risk } from '../risk/risk.entity';
+import { Requirement } from '../framework/requirement.entity';
 import { ExceptionKind, ExceptionStatus, IsmsException } from './exception.entity';
 import { ExceptionFilter, ExceptionOrder, RequestExceptionInput } from './exception.inputs';
 import { effectiveStatus } from './exception.rules';
@@ -56,6 +57,11 @@ export class ExceptionResolver {
   @FieldResolver(() => Control, { nullable: true, description: 'Control exception: the control not met.' })
   async control(@Root() exception: IsmsException, @Ctx() ctx: Context): Promise<Control | null> {
     return exception.controlId ? ((await controlService.visibleMany(ctx, [exception.controlId]))[0] ?? null) : null;
+  }
+
+  @FieldResolver(() => Requirement, { nullable: true, description: 'Control exception: the framework requirement not met (null when the exception names only a control).' })
+  requirement(@Root() exception: IsmsException, @Ctx() ctx: Context): Promise<Requirement | null> {
+    return exception.requirementId ? ctx.loaders.requirement.load(exception.requirementId) : Promise.resolve(null);
   }
 
   @FieldResolver(() => Risk, { nullable: true, description: 'Risk acceptance: the risk retained (null when the key cannot see it, e.g. after the risk moved to another scope).' })

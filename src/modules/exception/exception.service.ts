@@ -13,6 +13,7 @@ import { scopeService } from '../scope/scope.service';
 import { controlService } from '../control/control.service';
 import { ControlScope } from '../control/control.entity';
 import { riskService } from '../risk/risk.service';
+import { Requirement } from '../framework/requirement.entity';
 import { RiskStatus } from '../risk/risk.entity';
 import { ExceptionCompensatingControl, ExceptionKind, ExceptionStatus, IsmsException } from './exception.entity';
 import type { ExceptionFilter, RequestExceptionInput } from './exception.inputs';
@@ -73,6 +74,7 @@ export const exceptionService = {
     if (filter.scopeIds?.length) qb.andWhere('x.scopeId = ANY(:scopeIds)', { scopeIds: filter.scopeIds });
     if (filter.riskIds?.length) qb.andWhere('x.riskId = ANY(:riskIds)', { riskIds: filter.riskIds });
     if (filter.controlIds?.length) qb.andWhere('x.controlId = ANY(:controlIds)', { controlIds: filter.controlIds });
+    if (filter.requirementIds?.length) qb.andWhere('x.requirementId = ANY(:requirementIds)', { requirementIds: filter.requirementIds });
     if (filter.expiringBefore) {
       qb.andWhere("x.storedStatus = 'APPROVED' AND x.expiresAt > now() AND x.expiresAt < :before", { before: filter.expiringBefore });
     }
@@ -85,15 +87,22 @@ export const exceptionService = {
       if (claim.replay) return tx.findOneByOrFail(IsmsException, { id: claim.id });
       const scope = await scopeService.requireWritable(ctx, tx, input.scopeId, 'scopeId');
       if (input.kind === ExceptionKind.CONTROL_EXCEPTION) {
-        if (!input.controlId) throw badInput('A control exception names the control that is not met', 'controlId');
+        if (!input.controlId && !input.requirementId) throw badInput('A control exception names the control or the requirement that is not met', 'controlId');
         if (input.riskId) throw badInput('A control exception does not name a risk', 'riskId');
-        await controlService.requireVisible(ctx, tx, input.controlId, 'controlId');
-        if (!(await tx.findOneBy(ControlScope, { controlId: input.controlId, scopeId: scope.id }))) {
-          throw badInput('The control does not operate in this scope', 'controlId');
+        if (input.controlId) {
+          await controlService.requireVisible(ctx, tx, input.controlId, 'controlId');
+          if (!(await tx.findOneBy(ControlScope, { controlId: input.controlId, scopeId: scope.id }))) {
+            throw badInput('The control does not operate in this scope', 'controlId');
+          }
+        }
+        if (input.requirementId) {
+          const requirement = await tx.findOneBy(Requirement, { id: input.requirementId });
+          if (!requirement || requirement.archivedAt) throw badInput(`No requirement with id ${input.requirementId}`, 'requirementId');
         }
       } else {
         if (!input.riskId) throw badInput('A risk acceptance names the risk retained', 'riskId');
         if (input.controlId) throw badInput('A risk acceptance does not name a control', 'controlId');
+        if (input.requirementId) throw badInput('A risk acceptance does not name a requirement', 'requirementId');
         const risk = await riskService.requireWritable(ctx, tx, input.riskId, 'riskId');
         if (risk.scopeId !== scope.id) throw badInput('The risk belongs to another scope', 'riskId');
         if (risk.residualScore <= scope.riskAppetite) {
@@ -109,6 +118,7 @@ export const exceptionService = {
         kind: input.kind,
         scopeId: scope.id,
         controlId: input.controlId ?? null,
+        requirementId: input.kind === ExceptionKind.CONTROL_EXCEPTION ? input.requirementId ?? null : null,
         riskId: input.riskId ?? null,
         justification: input.justification.trim(),
         requestedById: input.requestedById,
