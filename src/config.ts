@@ -18,6 +18,7 @@ export interface Config {
   dbPoolSize: number;
   shutdownTimeoutMs: number;
   exposeSqlCount: boolean;
+  schedulerIntervalMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -92,5 +93,6 @@ export function loadConfig(env: Env = process.env): Config {
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     exposeSqlCount: flag(env, 'EXPOSE_SQL_COUNT', false),
+    schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 60_000, 0, 86_400_000),
   };
 }

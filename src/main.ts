@@ -4,6 +4,8 @@ import { createLogger } from './common/logger';
 import { openDatabase, type Database } from './db/database';
 import { buildIsmsSchema } from './schema';
 import { startServer, type RunningServer } from './server';
+import { startScheduler, type Scheduler } from './jobs/scheduler';
+import { jobs } from './jobs/jobs';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let database: Database | undefined;
   let server: RunningServer | undefined;
+  let scheduler: Scheduler | undefined;
   let stopRequested = false;
 
   // Signals are handled from the first moment: a Ctrl-C while the embedded PostgreSQL starts or the
@@ -29,7 +32,8 @@ async function main(): Promise<void> {
     const schema = await buildIsmsSchema();
     if (stopRequested) return;
     server = await startServer({ config, db: database.dataSource, schema, log });
-    log.info({ url: `${server.url}/graphql`, embedded: Boolean(database.embedded) }, 'isms-graph ready');
+    scheduler = startScheduler({ db: database.dataSource, log, intervalMs: config.schedulerIntervalMs, jobs });
+    log.info({ url: `${server.url}/graphql`, embedded: Boolean(database.embedded), schedulerIntervalMs: config.schedulerIntervalMs }, 'isms-graph ready');
   })();
 
   const shutdown = async (signal: string) => {
@@ -43,6 +47,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await startup.catch(() => undefined); // a start in progress settles first, then is undone
+      await scheduler?.stop();
       await server?.stop();
       await database?.close();
       log.info('stopped');
