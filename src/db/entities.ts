@@ -11,6 +11,8 @@ import { Risk, RiskControl, RiskThreat } from '../modules/risk/risk.entity';
 import { Scope } from '../modules/scope/scope.entity';
 import { ScopeFramework, SoaEntry, SoaVersion } from '../modules/soa/soa.entity';
 import { Evidence } from '../modules/evidence/evidence.entity';
+import { Reminder } from '../modules/reminder/reminder.entity';
+import { CalendarToken, Review } from '../modules/reminder/review.entity';
 import { TreatmentTask } from '../modules/treatment/treatment-task.entity';
 
 /** Every TypeORM entity; the migration drift test compares these with the migrated database. */
@@ -19,4 +21,5 @@ export const entities = [
   Control, ControlScope, Risk, RiskControl, TreatmentTask, IsmsException, ExceptionCompensatingControl,
   Framework, Requirement, Crosswalk, Mapping, ControlRequirement, RiskThreat,
   ScopeFramework, SoaEntry, SoaVersion, Evidence,
+  Reminder, Review, CalendarToken,
 ];
