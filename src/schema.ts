@@ -16,6 +16,8 @@ import { ExceptionResolver } from './modules/exception/exception.resolver';
 import { ControlRequirementResolver } from './modules/control/control-requirement.resolver';
 import { RiskThreatResolver } from './modules/risk/risk-threat.resolver';
 import { CoverageResolver, GapCandidateResolver, RequirementCoverageResolver } from './modules/coverage/coverage.resolver';
+import { ChangeResolver } from './modules/change/change.resolver';
+import { ReminderSubscriptionResolver } from './modules/reminder/reminder.subscription';
 import { FrameworkResolver, RequirementResolver } from './modules/framework/framework.resolver';
 import { CrosswalkResolver, MappingResolver, RequirementMappingsResolver } from './modules/crosswalk/crosswalk.resolver';
 import { CatalogImportResolver, CrosswalkExportResolver, FrameworkExportResolver } from './catalogs/catalog-io.resolver';
@@ -27,6 +29,7 @@ export const resolvers = [
   FrameworkResolver, RequirementResolver, CrosswalkResolver, MappingResolver, RequirementMappingsResolver,
   ControlRequirementResolver, RiskThreatResolver,
   CoverageResolver, RequirementCoverageResolver, GapCandidateResolver,
+  ChangeResolver, ReminderSubscriptionResolver,
   CatalogImportResolver, FrameworkExportResolver, CrosswalkExportResolver,
 ] as const;
 
@@ -40,6 +43,19 @@ const authChecker: AuthChecker<Context, Permission> = ({ context }, needed) => {
   return false;
 };
 
+/**
+ * type-graphql insists on a PubSub once a schema has subscriptions. Ours read the request's event
+ * bus (LISTEN/NOTIFY, created per server) through `subscribe`, so topic-based use is an error.
+ */
+const noTopics = {
+  publish(): void {
+    throw new Error('Publish through the event bus (src/db/event-bus.ts), not type-graphql topics');
+  },
+  subscribe(): never {
+    throw new Error('Subscribe through the event bus (src/db/event-bus.ts), not type-graphql topics');
+  },
+};
+
 let built: Promise<GraphQLSchema> | undefined;
 
 export function buildIsmsSchema(): Promise<GraphQLSchema> {
@@ -48,6 +64,7 @@ export function buildIsmsSchema(): Promise<GraphQLSchema> {
     authChecker,
     authMode: 'error',
     validate: { forbidUnknownValues: false },
+    pubSub: noTopics,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   });
   return built;

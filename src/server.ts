@@ -6,7 +6,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { DataSource } from 'typeorm';
@@ -18,6 +18,7 @@ import { createContext, type Context } from './context';
 import { authenticate } from './auth/api-key.service';
 import type { Principal } from './auth/principal';
 import { sqlStats } from './db/sql-stats';
+import { createEventBus, KEY_REVOKED_CHANNEL } from './db/event-bus';
 
 export interface RunningServer {
   httpServer: http.Server;
@@ -106,6 +107,24 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     }
     wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
   });
+  // Every instance hears every event (LISTEN/NOTIFY); subscriptions read them from this bus.
+  const bus = createEventBus((db.options as { url: string }).url, log);
+  // Sockets by key, so a revoked or expired key's sockets can be closed.
+  const sockets = new Map<WebSocket, Principal>();
+  const closeWhere = (match: (principal: Principal) => boolean, reason: string) => {
+    for (const [ws, principal] of sockets) {
+      if (match(principal)) {
+        sockets.delete(ws);
+        ws.close(4403, reason);
+      }
+    }
+  };
+  void (async () => {
+    for await (const { keyId } of bus.subscribe(KEY_REVOKED_CHANNEL)) closeWhere((p) => p.keyId === keyId, 'API key revoked');
+  })();
+  const expiryCheck = setInterval(() => closeWhere((p) => p.expiresAt !== null && p.expiresAt.getTime() <= Date.now(), 'API key expired'), 15_000);
+  expiryCheck.unref();
+
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal | null }>(
     {
       schema,
@@ -116,7 +135,10 @@ export async function startServer(options: { config: Config; db: DataSource; sch
         } catch {
           return false;
         }
-        return socket.extra.principal !== null;
+        if (!socket.extra.principal) return false;
+        sockets.set(socket.extra.socket, socket.extra.principal);
+        socket.extra.socket.once('close', () => sockets.delete(socket.extra.socket));
+        return true;
       },
       onSubscribe: async (socket, _id, payload) => {
         let document: DocumentNode;
@@ -138,7 +160,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
           document,
           variableValues: payload.variables ?? undefined,
           operationName: payload.operationName ?? undefined,
-          contextValue: createContext({ requestId, log: log.child({ requestId }), db, config, principal: socket.extra.principal ?? null }),
+          contextValue: createContext({ requestId, log: log.child({ requestId }), db, config, principal: socket.extra.principal ?? null, bus }),
         };
       },
       onNext: (_socket, _id, _payload, args, result) => {
@@ -213,6 +235,8 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     });
   }).catch(async (err: unknown) => {
     await apollo.stop().catch(() => undefined);
+    clearInterval(expiryCheck);
+    await bus.stop();
     throw err;
   });
   const address = httpServer.address();
@@ -223,7 +247,10 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     url: `http://127.0.0.1:${port}`,
     stop: () => {
       // In-flight requests finish (Apollo's drain), then sockets close; the caller ends the pool.
-      stopping ??= apollo.stop();
+      stopping ??= apollo.stop().finally(async () => {
+        clearInterval(expiryCheck);
+        await bus.stop();
+      });
       return stopping;
     },
   };

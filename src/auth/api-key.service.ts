@@ -4,6 +4,7 @@ import { badInput, forbidden, notFound, unauthenticated } from '../common/errors
 import { paginate, SortDirection, type Connection, type PageRequest } from '../common/pagination';
 import { isUuid } from '../common/validation';
 import { inTransaction, recordWrite } from '../db/transaction';
+import { KEY_REVOKED_CHANNEL } from '../db/event-bus';
 import { ChangeAction, EntityType } from '../db/events';
 import { claimCreate } from '../modules/idempotency/idempotency.service';
 import { ownerService } from '../modules/owner/owner.service';
@@ -108,6 +109,8 @@ export const apiKeyService = {
       if (!key || !(await canManage(ctx, key))) throw notFound('ApiKey');
       if (key.revokedAt) return key;
       await tx.update(ApiKey, { id }, { revokedAt: new Date() });
+      // every instance closes the key's sockets when this commits
+      await tx.query('SELECT pg_notify($1, $2)', [KEY_REVOKED_CHANNEL, JSON.stringify({ keyId: id })]);
       const after = await tx.findOneByOrFail(ApiKey, { id });
       await recordWrite(tx, ctx, { operation: 'revokeApiKey', entityType: EntityType.API_KEY, entityId: id, action: ChangeAction.TRANSITIONED, before: redact(key), after: redact(after), version: 1, scopeIds: key.scopeIds ?? [] });
       return after;

@@ -1,0 +1,96 @@
+import { Client } from 'pg';
+import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import type { Logger } from '../common/logger';
+import { CHANGE_CHANNEL, type ChangeEvent } from './events';
+
+/** Channels every instance listens on. Payloads are ids only (NOTIFY's limit is 8,000 bytes). */
+export const REMINDER_CHANNEL = 'isms_reminder';
+export const KEY_REVOKED_CHANNEL = 'isms_key_revoked';
+const CHANNELS = [CHANGE_CHANNEL, REMINDER_CHANNEL, KEY_REVOKED_CHANNEL] as const;
+
+export type BusTopics = {
+  [CHANGE_CHANNEL]: [ChangeEvent];
+  [REMINDER_CHANNEL]: [{ id: string }];
+  [KEY_REVOKED_CHANNEL]: [{ keyId: string }];
+};
+export type EventBus = PubSub<BusTopics> & { ready: Promise<void>; stop(): Promise<void> };
+
+/**
+ * An event target over PostgreSQL LISTEN/NOTIFY for `createPubSub`: events dispatched here are
+ * sent with pg_notify, and every notification a channel receives is dispatched to the local
+ * listeners, so every instance hears every event. Writes send theirs inside their own transaction
+ * (delivered on commit only). The listening connection reconnects by itself when it is lost.
+ */
+class PgEventTarget extends EventTarget {
+  private client: Client | null = null;
+  private stopped = false;
+  private retry = 250;
+  readonly ready: Promise<void>;
+
+  constructor(private readonly url: string, private readonly log: Logger) {
+    super();
+    this.ready = this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    while (!this.stopped) {
+      const client = new Client({ connectionString: this.url, application_name: 'isms-graph-listener' });
+      try {
+        client.on('notification', (message) => this.receive(message.channel, message.payload));
+        client.on('error', (err) => this.lost(client, err));
+        client.on('end', () => this.lost(client));
+        await client.connect();
+        for (const channel of CHANNELS) await client.query(`LISTEN ${channel}`);
+        this.client = client;
+        if (this.retry > 250) this.log.info('event listener reconnected');
+        this.retry = 250;
+        return;
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        if (this.stopped) return;
+        this.log.warn({ err: String(err), retryMs: this.retry }, 'event listener cannot connect; retrying');
+        await new Promise((resolve) => setTimeout(resolve, this.retry).unref());
+        this.retry = Math.min(this.retry * 2, 5000);
+      }
+    }
+  }
+
+  private lost(client: Client, err?: unknown): void {
+    if (this.client !== client || this.stopped) return;
+    this.client = null;
+    this.log.warn({ err: err ? String(err) : undefined }, 'event listener lost its connection; reconnecting');
+    client.end().catch(() => undefined);
+    this.retry = 500;
+    void this.connect();
+  }
+
+  private receive(channel: string, payload: string | undefined): void {
+    try {
+      super.dispatchEvent(new CustomEvent(channel, { detail: payload ? JSON.parse(payload) : undefined }));
+    } catch (err) {
+      this.log.error({ err, channel }, 'unreadable notification');
+    }
+  }
+
+  /** Publishing from outside a write (rare): a NOTIFY of its own. */
+  override dispatchEvent(event: Event): boolean {
+    const detail = (event as CustomEvent).detail;
+    const client = this.client;
+    if (client) client.query('SELECT pg_notify($1, $2)', [event.type, JSON.stringify(detail)]).catch((err) => this.log.error({ err }, 'notify failed'));
+    else this.log.warn({ channel: event.type }, 'event dropped: listener not connected');
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+}
+
+export function createEventBus(url: string, log: Logger): EventBus {
+  const target = new PgEventTarget(url, log);
+  const pubSub = createPubSub<BusTopics>({ eventTarget: target as never });
+  return Object.assign(pubSub, { ready: target.ready, stop: () => target.stop() });
+}
