@@ -36,6 +36,7 @@ function subscribe(key: string | null, query: string, variables: Record<string, 
     connectionParams: key ? { authorization: `Bearer ${key}` } : {},
     retryAttempts: 0,
     lazy: false,
+    onNonLazyError: () => undefined, // closes are asserted, not logged
     on: {
       connected: () => onConnected(),
       closed: (event) => {

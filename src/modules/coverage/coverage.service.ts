@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { Context } from '../../context';
 import { badInput } from '../../common/errors';
 import { Framework } from '../framework/framework.entity';
@@ -57,9 +58,9 @@ export const coverageService = {
     return this.compute(ctx, scope, framework);
   },
 
-  /** For other modules (SoA) that already hold the scope and framework. */
-  async compute(ctx: Context, scope: Scope, framework: Framework): Promise<CoverageResult> {
-    const [result] = await ctx.db.query(COVERAGE_SQL, [scope.id, framework.id]);
+  /** For other modules (SoA) that already hold the scope and framework; inside a write, pass its manager. */
+  async compute(ctx: Context, scope: Scope, framework: Framework, manager?: EntityManager): Promise<CoverageResult> {
+    const [result] = await (manager ?? ctx.db).query(COVERAGE_SQL, [scope.id, framework.id]);
     return { scope, framework, rows: result.rows, counts: result.counts, groups: result.groups };
   },
 
