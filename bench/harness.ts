@@ -17,7 +17,32 @@ export interface BenchEnv {
   databaseUrl: string;
   serverUrl: string;
   adminKey: string;
+  /** Starts one more instance of the server on the same database; returns its URL. */
+  startServer(env?: Record<string, string>): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The built server as its own process, with the flags `npm start` uses (BENCH_SERVER_NODE_ARGS adds more, e.g. `--cpu-prof`). */
+async function spawnServer(databaseUrl: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'src', 'main.js')], {
+    env: {
+      ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production',
+      EXPOSE_SQL_COUNT: 'true', DB_POOL_SIZE: '10', MAX_QUERY_COST: '1000000', SCHEDULER_INTERVAL_MS: '0', ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i += 1) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return { child, url };
+    } catch {
+      // not listening yet
+    }
+    if (i > 200 || child.exitCode !== null) throw new Error('benchmark server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export async function startBenchEnv(): Promise<BenchEnv> {
@@ -48,32 +73,24 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   }));
   await ds.destroy();
 
-  const port = await freePort();
-  // The server runs with the flags `npm start` uses; BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof`) adds more.
-  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-  const server: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'src', 'main.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', EXPOSE_SQL_COUNT: 'true', DB_POOL_SIZE: '10', MAX_QUERY_COST: '1000000' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const serverUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      if ((await fetch(`${serverUrl}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 200) throw new Error('benchmark server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const servers: ChildProcess[] = [];
+  const startServer = async (env: Record<string, string> = {}): Promise<string> => {
+    const { child, url } = await spawnServer(databaseUrl, env);
+    servers.push(child);
+    return url;
+  };
+  const serverUrl = await startServer();
   return {
     databaseUrl,
     serverUrl,
     adminKey: secret,
+    startServer,
     close: async () => {
-      await new Promise<void>((resolve) => {
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
+        if (server.exitCode !== null) return resolve();
         server.once('exit', () => resolve());
         server.kill('SIGTERM');
-      });
+      })));
       const c = new Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -6,9 +6,11 @@ import { nestedRead } from './cases/nested-read';
 import { relatedRequirements } from './cases/related-requirements';
 import { catalogImport } from './cases/catalog-import';
 import { coverageCase, seedCoverageScope } from './cases/coverage';
+import { subscriptionFanout } from './cases/subscription-fanout';
+import { riskMetricsCase } from './cases/risk-metrics';
 
 /**
- * `npm run bench [-- --risks 5000 --requests 30 --concurrency 2 --json]`: generates a dataset,
+ * `npm run bench [-- --risks 5000 --requests 30 --concurrency 2 --cases nested,related,import,coverage,metrics,fanout --subscribers 1000 --json]`: generates a dataset,
  * runs every case against the built server (its own process) and against its baseline in the
  * same run, and prints one table (or JSON with --json).
  */
@@ -19,11 +21,15 @@ async function main(): Promise<void> {
       requests: { type: 'string', default: '30' },
       concurrency: { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
+      cases: { type: 'string', default: 'nested,related,import,coverage,metrics,fanout' },
+      subscribers: { type: 'string', default: '1000' },
     },
   });
   const risks = Number(values.risks);
   const requests = Number(values.requests);
   const concurrency = Number(values.concurrency);
+  const chosen = new Set(values.cases!.split(',').map((c) => c.trim()));
+  const want = (name: string) => chosen.has(name);
   const env = await startBenchEnv();
   const results: CaseResult[] = [];
   try {
@@ -32,18 +38,24 @@ async function main(): Promise<void> {
     const counts = await generateDataset(client, { risks });
     await client.end();
     process.stderr.write(`dataset: ${JSON.stringify(counts)}\n`);
-    results.push(await nestedRead(env, { requests, concurrency, expectedRisks: counts.risks }));
-    results.push(await relatedRequirements(env, { concurrency }));
-    const imported = await catalogImport(env, { requests: 5 });
-    results.push({ ...imported, notes: `${Math.round(imported.rows * imported.server.perSecond)} rows/s through the API` });
-    // the first import above is the SP 800-53 catalog the coverage scope adopts
-    const sp80053 = `sp800-53-bench-${process.pid}-0`;
-    const scopeId = await seedCoverageScope(env, { controls: 2000, links: 6000, extraFrameworkKey: sp80053 });
-    for (const frameworkKey of ['iso27001-2022', 'nist-csf-2.0', sp80053]) {
-      for (const kind of ['coverage', 'gapAssessment'] as const) {
-        results.push(await coverageCase(env, { scopeId, frameworkKey, kind, requests, concurrency }));
+    if (want('nested')) results.push(await nestedRead(env, { requests, concurrency, expectedRisks: counts.risks }));
+    if (want('related')) results.push(await relatedRequirements(env, { concurrency }));
+    if (want('import') || want('coverage')) {
+      const imported = await catalogImport(env, { requests: 5 });
+      results.push({ ...imported, notes: `${Math.round(imported.rows * imported.server.perSecond)} rows/s through the API` });
+    }
+    if (want('coverage')) {
+      // the first import above is the SP 800-53 catalog the coverage scope adopts
+      const sp80053 = `sp800-53-bench-${process.pid}-0`;
+      const scopeId = await seedCoverageScope(env, { controls: 2000, links: 6000, extraFrameworkKey: sp80053 });
+      for (const frameworkKey of ['iso27001-2022', 'nist-csf-2.0', sp80053]) {
+        for (const kind of ['coverage', 'gapAssessment'] as const) {
+          results.push(await coverageCase(env, { scopeId, frameworkKey, kind, requests, concurrency }));
+        }
       }
     }
+    if (want('metrics')) results.push(await riskMetricsCase(env, { risks: Math.max(50_000, risks), requests, concurrency }));
+    if (want('fanout')) results.push(await subscriptionFanout(env, { subscribers: Number(values.subscribers), reminders: 10 }));
   } finally {
     await env.close();
   }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Client } from 'pg';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import type { Logger } from '../common/logger';
@@ -29,6 +30,7 @@ class PgEventTarget extends EventTarget {
 
   constructor(private readonly url: string, private readonly log: Logger) {
     super();
+    setMaxListeners(0, this); // one listener per subscription: thousands are expected
     this.ready = this.connect();
   }
 
