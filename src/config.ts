@@ -19,6 +19,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   exposeSqlCount: boolean;
   schedulerIntervalMs: number;
+  reminderLeadDays: number[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -60,6 +61,17 @@ function bytes(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+/** Days ahead of a due date that reminders fire: distinct whole numbers 1–365, largest first. */
+function leadDays(env: Env, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length > 10 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 365) || new Set(parts.map(Number)).size !== parts.length) {
+    throw new ConfigError(`${name} must be up to 10 distinct whole numbers of days between 1 and 365, comma-separated, got "${raw}"`);
+  }
+  return parts.map(Number).sort((a, b) => b - a);
+}
+
 function databaseUrl(env: Env): string | undefined {
   const raw = env.DATABASE_URL;
   if (raw === undefined || raw === '') return undefined;
@@ -94,5 +106,6 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     exposeSqlCount: flag(env, 'EXPOSE_SQL_COUNT', false),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 60_000, 0, 86_400_000),
+    reminderLeadDays: leadDays(env, 'REMINDER_LEAD_DAYS', [30, 7, 1]),
   };
 }

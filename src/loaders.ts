@@ -7,6 +7,9 @@ import { treatmentTaskLoaders } from './modules/treatment/treatment-task.loaders
 import { exceptionLoaders } from './modules/exception/exception.loaders';
 import { frameworkLoaders } from './modules/framework/framework.loaders';
 import { crosswalkLoaders } from './modules/crosswalk/crosswalk.loaders';
+import { evidenceLoaders } from './modules/evidence/evidence.loaders';
+import { soaLoaders } from './modules/soa/soa.loaders';
+import { reminderLoaders } from './modules/reminder/reminder.loaders';
 
 /** One set of DataLoaders per request (or subscription event), so batches never cross callers. */
 export function createLoaders(db: DataSource) {
@@ -19,6 +22,9 @@ export function createLoaders(db: DataSource) {
     ...exceptionLoaders(db),
     ...frameworkLoaders(db),
     ...crosswalkLoaders(db),
+    ...evidenceLoaders(db),
+    ...soaLoaders(db),
+    ...reminderLoaders(db),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

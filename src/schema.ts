@@ -18,9 +18,13 @@ import { RiskThreatResolver } from './modules/risk/risk-threat.resolver';
 import { CoverageResolver, GapCandidateResolver, RequirementCoverageResolver } from './modules/coverage/coverage.resolver';
 import { ChangeResolver } from './modules/change/change.resolver';
 import { ReminderSubscriptionResolver } from './modules/reminder/reminder.subscription';
+import { ControlReviewsResolver, ReminderResolver, RiskReviewsResolver } from './modules/reminder/reminder.resolver';
 import { FrameworkResolver, RequirementResolver } from './modules/framework/framework.resolver';
 import { CrosswalkResolver, MappingResolver, RequirementMappingsResolver } from './modules/crosswalk/crosswalk.resolver';
+import { ControlEvidenceResolver, EvidenceResolver } from './modules/evidence/evidence.resolver';
+import { ScopeSoaResolver, SoaDiffResolver, SoaResolver, SoaRowResolver, SoaVersionResolver } from './modules/soa/soa.resolver';
 import { CatalogImportResolver, CrosswalkExportResolver, FrameworkExportResolver } from './catalogs/catalog-io.resolver';
+import { CoverageSnapshotResolver, MetricsResolver } from './modules/metrics/metrics.resolver';
 
 export const resolvers = [
   OwnerResolver, ScopeResolver, ApiKeyResolver, AuditResolver,
@@ -30,7 +34,11 @@ export const resolvers = [
   ControlRequirementResolver, RiskThreatResolver,
   CoverageResolver, RequirementCoverageResolver, GapCandidateResolver,
   ChangeResolver, ReminderSubscriptionResolver,
+  ReminderResolver, ControlReviewsResolver, RiskReviewsResolver,
   CatalogImportResolver, FrameworkExportResolver, CrosswalkExportResolver,
+  MetricsResolver, CoverageSnapshotResolver,
+  EvidenceResolver, ControlEvidenceResolver,
+  SoaResolver, SoaDiffResolver, SoaRowResolver, SoaVersionResolver, ScopeSoaResolver,
 ] as const;
 
 /** `@Authorized(permission)`: no key is UNAUTHENTICATED, a key without the permission FORBIDDEN. */

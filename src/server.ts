@@ -18,6 +18,8 @@ import { createContext, type Context } from './context';
 import { authenticate } from './auth/api-key.service';
 import type { Principal } from './auth/principal';
 import { sqlStats } from './db/sql-stats';
+import { soaExportRouter } from './modules/soa/soa.export';
+import { calendarRouter } from './modules/reminder/reminder.calendar';
 import { createEventBus, KEY_REVOKED_CHANNEL } from './db/event-bus';
 
 export interface RunningServer {
@@ -218,6 +220,8 @@ export async function startServer(options: { config: Config; db: DataSource; sch
       },
     }),
   );
+  app.use(soaExportRouter({ db, config }));
+  app.use(calendarRouter({ db }));
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: ErrorCode.NOT_FOUND } }] });
   });

@@ -650,3 +650,65 @@ describe('access', () => {
     await expectRefused(await app.gql(REVOKE_EXCEPTION, { id: x.id, reason: 'r' }, k), 'FORBIDDEN', before);
   });
 });
+
+describe('control exception naming a requirement', () => {
+  const FIELDS = 'id kind status control { id } requirement { id code } scope { id }';
+  const REQUEST = `mutation($input: RequestExceptionInput!) { requestException(input: $input) { ${FIELDS} } }`;
+  async function requirement(code = 'A.5.15'): Promise<string> {
+    return ok(await app.gql('query($c: String!) { requirement(frameworkKey: "iso27001-2022", code: $c) { id } }', { c: code })).requirement.id;
+  }
+
+  test('a requirement instead of a control, or with one; both read back', async () => {
+    const { scopeId, controlId } = await scopeWithControl(app);
+    const requester = await createOwner(app);
+    const requirementId = await requirement();
+    const only = ok(await app.gql(REQUEST, { input: { kind: 'CONTROL_EXCEPTION', scopeId, requirementId, requestedById: requester.id, justification: 'Not met yet' } })).requestException;
+    expect(only).toMatchObject({ kind: 'CONTROL_EXCEPTION', status: 'REQUESTED', control: null, requirement: { id: requirementId, code: 'A.5.15' }, scope: { id: scopeId } });
+    const both = ok(await app.gql(REQUEST, { input: { kind: 'CONTROL_EXCEPTION', scopeId, controlId, requirementId, requestedById: requester.id, justification: 'Not met yet' } })).requestException;
+    expect(both).toMatchObject({ control: { id: controlId }, requirement: { id: requirementId } });
+    expect(ok(await app.gql(`query($id: ID!) { exception(id: $id) { ${FIELDS} } }`, { id: only.id })).exception.requirement).toEqual({ id: requirementId, code: 'A.5.15' });
+    const [row] = await app.sql('SELECT requirement_id, control_id FROM exception WHERE id = $1', [only.id]);
+    expect(row).toEqual({ requirement_id: requirementId, control_id: null });
+    // a control-only exception has no requirement
+    const control = await requestControlException(app, { scopeId, controlId });
+    expect(ok(await app.gql(`query($id: ID!) { exception(id: $id) { ${FIELDS} } }`, { id: control.id })).exception.requirement).toBeNull();
+    // filter by requirement
+    expect((await listIds({ requirementIds: [requirementId] })).sort()).toEqual([only.id, both.id].sort());
+  });
+
+  test.each([
+    ['neither a control nor a requirement', () => ({}), 'controlId'],
+    ['an unknown requirement', () => ({ requirementId: randomUUID() }), 'requirementId'],
+    ['a malformed requirement id', () => ({ requirementId: 'A.5.15' }), 'requirementId'],
+  ] as Array<[string, () => Record<string, unknown>, string]>)('a control exception with %s is BAD_USER_INPUT; nothing written', async (_name, patch, field) => {
+    const scope = await createScope(app);
+    const requester = await createOwner(app);
+    const before = await snapshot();
+    const res = await app.gql(REQUEST, { input: { kind: 'CONTROL_EXCEPTION', scopeId: scope.id, requestedById: requester.id, justification: 'j', ...patch() } });
+    await expectRefused(res, 'BAD_USER_INPUT', before, field);
+  });
+
+  test('a known requirement with an unknown control is still BAD_USER_INPUT naming controlId', async () => {
+    const scope = await createScope(app);
+    const requester = await createOwner(app);
+    const before = await snapshot();
+    const res = await app.gql(REQUEST, { input: { kind: 'CONTROL_EXCEPTION', scopeId: scope.id, controlId: randomUUID(), requirementId: await requirement(), requestedById: requester.id, justification: 'j' } });
+    await expectRefused(res, 'BAD_USER_INPUT', before, 'controlId');
+  });
+
+  test('a risk acceptance naming a requirement is BAD_USER_INPUT naming requirementId; nothing written', async () => {
+    const ctx = await acceptanceContext();
+    const before = await snapshot();
+    const res = await app.gql(REQUEST, { input: { kind: 'RISK_ACCEPTANCE', scopeId: ctx.scopeId, riskId: ctx.riskId, requirementId: await requirement(), requestedById: ctx.requester, justification: 'j' } });
+    await expectRefused(res, 'BAD_USER_INPUT', before, 'requirementId');
+  });
+
+  test('an approved requirement exception can be revoked like any other', async () => {
+    const scope = await createScope(app);
+    const requester = await createOwner(app);
+    const approver = await createOwner(app);
+    const x = ok(await app.gql(REQUEST, { input: { kind: 'CONTROL_EXCEPTION', scopeId: scope.id, requirementId: await requirement('A.8.5'), requestedById: requester.id, justification: 'j' } })).requestException;
+    expect(ok(await approve(x.id, approver.id, 1)).approveException.status).toBe('APPROVED');
+    expect(ok(await app.gql(REVOKE_EXCEPTION, { id: x.id, reason: 'met', v: 2 })).revokeException.status).toBe('REVOKED');
+  });
+});

@@ -14,6 +14,7 @@ import { Evidence } from '../modules/evidence/evidence.entity';
 import { Reminder } from '../modules/reminder/reminder.entity';
 import { CalendarToken, Review } from '../modules/reminder/review.entity';
 import { TreatmentTask } from '../modules/treatment/treatment-task.entity';
+import { CoverageSnapshotRecord } from '../modules/metrics/coverage-snapshot.entity';
 
 /** Every TypeORM entity; the migration drift test compares these with the migrated database. */
 export const entities = [
@@ -22,4 +23,5 @@ export const entities = [
   Framework, Requirement, Crosswalk, Mapping, ControlRequirement, RiskThreat,
   ScopeFramework, SoaEntry, SoaVersion, Evidence,
   Reminder, Review, CalendarToken,
+  CoverageSnapshotRecord,
 ];
