@@ -12,6 +12,7 @@ import { Scope } from '../modules/scope/scope.entity';
 import { ScopeFramework, SoaEntry, SoaVersion } from '../modules/soa/soa.entity';
 import { Evidence } from '../modules/evidence/evidence.entity';
 import { Reminder } from '../modules/reminder/reminder.entity';
+import { Asset, AssetConsumer, AssetLifecycleEvent, AssetScope, ControlAsset, RiskAsset } from '../modules/asset/asset.entity';
 import { CalendarToken, Review } from '../modules/reminder/review.entity';
 import { TreatmentTask } from '../modules/treatment/treatment-task.entity';
 import { CoverageSnapshotRecord } from '../modules/metrics/coverage-snapshot.entity';
@@ -23,5 +24,6 @@ export const entities = [
   Framework, Requirement, Crosswalk, Mapping, ControlRequirement, RiskThreat,
   ScopeFramework, SoaEntry, SoaVersion, Evidence,
   Reminder, Review, CalendarToken,
+  Asset, AssetScope, AssetConsumer, RiskAsset, ControlAsset, AssetLifecycleEvent,
   CoverageSnapshotRecord,
 ];
