@@ -137,3 +137,17 @@ test('revoking a key closes its sockets, on commit', async () => {
   const closed = await Promise.race([sub.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
   expect(closed).toEqual({ code: 4403, reason: 'API key revoked' });
 });
+
+test('a burst of notifications larger than a subscription buffer neither crashes the server nor blocks later events', async () => {
+  const reminders = subscribe(app.adminKey, 'subscription { reminderFired { id } }');
+  const changes = subscribe(app.adminKey, CHANGES, { f: { entityTypes: ['OWNER'] } });
+  await Promise.all([reminders.connected, changes.connected]);
+  await settle();
+  // 3,000 reminder notifications at once (ids of no stored reminder): each makes the subscription load a row
+  await app.sql(`SELECT pg_notify('isms_reminder', json_build_object('id', gen_random_uuid())::text) FROM generate_series(1, 3000)`);
+  await settle();
+  expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  const owner = await createOwner(app);
+  await until(() => changes.events.some((e) => e.ismsChanged.entityId === owner.id), 10_000);
+  expect(reminders.events).toEqual([]); // unknown ids are skipped
+});

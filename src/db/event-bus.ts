@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Client } from 'pg';
-import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import { createPubSub, SlidingBuffer, type PubSub } from '@graphql-yoga/subscription';
 import type { Logger } from '../common/logger';
 import { CHANGE_CHANNEL, type ChangeEvent } from './events';
 
@@ -91,8 +91,19 @@ class PgEventTarget extends EventTarget {
   }
 }
 
+/** Events a subscription may fall behind by; past that its oldest are dropped (it catches up by query). */
+export const SUBSCRIPTION_BUFFER = 1000;
+
 export function createEventBus(url: string, log: Logger): EventBus {
   const target = new PgEventTarget(url, log);
   const pubSub = createPubSub<BusTopics>({ eventTarget: target as never });
-  return Object.assign(pubSub, { ready: target.ready, stop: () => target.stop() });
+  return {
+    publish: pubSub.publish,
+    // A buffer of its own per subscription: a slow subscriber under a burst (a scheduler pass firing
+    // thousands of reminders) drops its oldest events instead of overflowing and taking the process down.
+    subscribe: ((...args: Parameters<typeof pubSub.subscribe>) =>
+      createPubSub<BusTopics>({ eventTarget: target as never, repeaterBuffer: new SlidingBuffer(SUBSCRIPTION_BUFFER) }).subscribe(...args)) as typeof pubSub.subscribe,
+    ready: target.ready,
+    stop: () => target.stop(),
+  };
 }
