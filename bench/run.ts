@@ -8,9 +8,12 @@ import { catalogImport } from './cases/catalog-import';
 import { coverageCase, seedCoverageScope } from './cases/coverage';
 import { subscriptionFanout } from './cases/subscription-fanout';
 import { riskMetricsCase } from './cases/risk-metrics';
+import { nhiPostureCases } from './cases/nhi-posture';
+import { webhookDeliveryCases } from './cases/webhook-delivery';
+import { authOverheadCases } from './cases/auth-overhead';
 
 /**
- * `npm run bench [-- --risks 5000 --requests 30 --concurrency 2 --cases nested,related,import,coverage,metrics,fanout --subscribers 1000 --json]`: generates a dataset,
+ * `npm run bench [-- --risks 5000 --requests 30 --concurrency 2 --cases nested,related,import,coverage,metrics,fanout,nhi,webhooks,auth --subscribers 1000 --nhis 50000 --webhook-events 500 --json]`: generates a dataset,
  * runs every case against the built server (its own process) and against its baseline in the
  * same run, and prints one table (or JSON with --json).
  */
@@ -21,8 +24,10 @@ async function main(): Promise<void> {
       requests: { type: 'string', default: '30' },
       concurrency: { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
-      cases: { type: 'string', default: 'nested,related,import,coverage,metrics,fanout' },
+      cases: { type: 'string', default: 'nested,related,import,coverage,metrics,fanout,nhi,webhooks,auth' },
       subscribers: { type: 'string', default: '1000' },
+      nhis: { type: 'string', default: '50000' },
+      'webhook-events': { type: 'string', default: '500' },
     },
   });
   const risks = Number(values.risks);
@@ -30,6 +35,15 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const chosen = new Set(values.cases!.split(',').map((c) => c.trim()));
   const want = (name: string) => chosen.has(name);
+  const failures: string[] = [];
+  /** A failing case is reported and the others still run. */
+  const attempt = async (name: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   const env = await startBenchEnv();
   const results: CaseResult[] = [];
   try {
@@ -38,8 +52,8 @@ async function main(): Promise<void> {
     const counts = await generateDataset(client, { risks });
     await client.end();
     process.stderr.write(`dataset: ${JSON.stringify(counts)}\n`);
-    if (want('nested')) results.push(await nestedRead(env, { requests, concurrency, expectedRisks: counts.risks }));
-    if (want('related')) results.push(await relatedRequirements(env, { concurrency }));
+    if (want('nested')) await attempt('nested', async () => { results.push(await nestedRead(env, { requests, concurrency, expectedRisks: counts.risks })); });
+    if (want('related')) await attempt('related', async () => { results.push(await relatedRequirements(env, { concurrency })); });
     if (want('import') || want('coverage')) {
       const imported = await catalogImport(env, { requests: 5 });
       results.push({ ...imported, notes: `${Math.round(imported.rows * imported.server.perSecond)} rows/s through the API` });
@@ -54,8 +68,12 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (want('metrics')) results.push(await riskMetricsCase(env, { risks: Math.max(50_000, risks), requests, concurrency }));
-    if (want('fanout')) results.push(await subscriptionFanout(env, { subscribers: Number(values.subscribers), reminders: 10 }));
+    if (want('metrics')) await attempt('metrics', async () => { results.push(await riskMetricsCase(env, { risks: Math.max(50_000, risks), requests, concurrency })); });
+    if (want('fanout')) await attempt('fanout', async () => { results.push(await subscriptionFanout(env, { subscribers: Number(values.subscribers), reminders: 10 })); });
+    if (want('nhi')) results.push(...await nhiPostureCases(env, { nhis: Number(values.nhis), requests, concurrency }));
+    if (want('webhooks')) results.push(...await webhookDeliveryCases(env, { events: Number(values['webhook-events']), writeConcurrency: 8 }));
+    // a trivial query is quick: many more requests than the other cases, so the ratio is stable
+    if (want('auth')) results.push(...await authOverheadCases(env, { requests: requests * 100, concurrency }));
   } finally {
     await env.close();
   }
@@ -73,8 +91,12 @@ async function main(): Promise<void> {
     sqlStatementsPerRequest: r.statementsPerRequest,
     notes: r.notes ?? '',
   }));
-  if (values.json) process.stdout.write(`${JSON.stringify({ risks, requests, concurrency, cases }, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ risks, requests, concurrency, cases, failures }, null, 2)}\n`);
   else console.table(cases);
+  if (failures.length) {
+    process.stderr.write(`failed cases:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
