@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     if (want('metrics')) await attempt('metrics', async () => { results.push(await riskMetricsCase(env, { risks: Math.max(50_000, risks), requests, concurrency })); });
     if (want('fanout')) await attempt('fanout', async () => { results.push(await subscriptionFanout(env, { subscribers: Number(values.subscribers), reminders: 10 })); });
     if (want('nhi')) results.push(...await nhiPostureCases(env, { nhis: Number(values.nhis), requests, concurrency }));
-    if (want('webhooks')) results.push(...await webhookDeliveryCases(env, { events: Number(values['webhook-events']), writeConcurrency: 8 }));
+    if (want('webhooks')) await attempt('webhooks', async () => { results.push(...await webhookDeliveryCases(env, { events: Number(values['webhook-events']), writeConcurrency: 8 })); });
     // a trivial query is quick: many more requests than the other cases, so the ratio is stable
     if (want('auth')) results.push(...await authOverheadCases(env, { requests: requests * 100, concurrency }));
   } finally {

@@ -20,6 +20,16 @@ export interface Config {
   exposeSqlCount: boolean;
   schedulerIntervalMs: number;
   reminderLeadDays: number[];
+  /** Lets webhook endpoints point at private, loopback and link-local addresses (tests, closed networks). */
+  webhookAllowPrivate: boolean;
+  /** Rotation interval recorded on each API key's NHI asset (drives ROTATION_DUE reminders). */
+  apiKeyRotationDays: number;
+  /** How long a rotated key's previous secret keeps working. */
+  apiKeyRotationOverlapMs: number;
+  /** Requests per key per minute, counted in PostgreSQL across instances; 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** Length of the fixed rate-limit window. */
+  rateLimitWindowSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -107,5 +117,10 @@ export function loadConfig(env: Env = process.env): Config {
     exposeSqlCount: flag(env, 'EXPOSE_SQL_COUNT', false),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 60_000, 0, 86_400_000),
     reminderLeadDays: leadDays(env, 'REMINDER_LEAD_DAYS', [30, 7, 1]),
+    webhookAllowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    apiKeyRotationDays: integer(env, 'API_KEY_ROTATION_DAYS', 90, 1, 3650),
+    apiKeyRotationOverlapMs: integer(env, 'API_KEY_ROTATION_OVERLAP_MS', 24 * 60 * 60 * 1000, 0, 30 * 24 * 60 * 60 * 1000),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
   };
 }

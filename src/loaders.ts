@@ -10,6 +10,9 @@ import { crosswalkLoaders } from './modules/crosswalk/crosswalk.loaders';
 import { evidenceLoaders } from './modules/evidence/evidence.loaders';
 import { soaLoaders } from './modules/soa/soa.loaders';
 import { reminderLoaders } from './modules/reminder/reminder.loaders';
+import { assetLoaders } from './modules/asset/asset.loaders';
+import { webhookLoaders } from './modules/webhook/webhook.loaders';
+import { apiKeyLoaders } from './auth/api-key.loaders';
 
 /** One set of DataLoaders per request (or subscription event), so batches never cross callers. */
 export function createLoaders(db: DataSource) {
@@ -25,6 +28,9 @@ export function createLoaders(db: DataSource) {
     ...evidenceLoaders(db),
     ...soaLoaders(db),
     ...reminderLoaders(db),
+    ...assetLoaders(db),
+    ...webhookLoaders(db),
+    ...apiKeyLoaders(db),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

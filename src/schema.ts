@@ -6,6 +6,7 @@ import type { Context } from './context';
 import { unauthenticated } from './common/errors';
 import { grants, type Permission } from './auth/permissions';
 import { ApiKeyResolver } from './auth/api-key.resolver';
+import { AllowedOperationResolver } from './auth/allowed-operation.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { OwnerResolver } from './modules/owner/owner.resolver';
 import { ScopeResolver } from './modules/scope/scope.resolver';
@@ -25,9 +26,12 @@ import { ControlEvidenceResolver, EvidenceResolver } from './modules/evidence/ev
 import { ScopeSoaResolver, SoaDiffResolver, SoaResolver, SoaRowResolver, SoaVersionResolver } from './modules/soa/soa.resolver';
 import { CatalogImportResolver, CrosswalkExportResolver, FrameworkExportResolver } from './catalogs/catalog-io.resolver';
 import { CoverageSnapshotResolver, MetricsResolver } from './modules/metrics/metrics.resolver';
+import { AssetResolver, ControlAssetsResolver, RiskAssetsResolver } from './modules/asset/asset.resolver';
+import { NhiFindingResolver } from './modules/asset/nhi-findings.resolver';
+import { WebhookDeliveryResolver, WebhookEndpointResolver, WebhookEventResolver } from './modules/webhook/webhook.resolver';
 
 export const resolvers = [
-  OwnerResolver, ScopeResolver, ApiKeyResolver, AuditResolver,
+  OwnerResolver, ScopeResolver, ApiKeyResolver, AllowedOperationResolver, AuditResolver,
   ControlResolver, ScopeControlsResolver, RiskResolver, ScopeRisksResolver,
   TreatmentTaskResolver, RiskTreatmentTasksResolver, ExceptionResolver,
   FrameworkResolver, RequirementResolver, CrosswalkResolver, MappingResolver, RequirementMappingsResolver,
@@ -39,6 +43,9 @@ export const resolvers = [
   MetricsResolver, CoverageSnapshotResolver,
   EvidenceResolver, ControlEvidenceResolver,
   SoaResolver, SoaDiffResolver, SoaRowResolver, SoaVersionResolver, ScopeSoaResolver,
+  AssetResolver, RiskAssetsResolver, ControlAssetsResolver,
+  NhiFindingResolver,
+  WebhookEndpointResolver, WebhookDeliveryResolver, WebhookEventResolver,
 ] as const;
 
 /** `@Authorized(permission)`: no key is UNAUTHENTICATED, a key without the permission FORBIDDEN. */

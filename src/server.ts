@@ -16,6 +16,7 @@ import { ErrorCode, toClientError } from './common/errors';
 import { costError, limitRules } from './common/limits';
 import { createContext, type Context } from './context';
 import { authenticate } from './auth/api-key.service';
+import { guardRequest } from './auth/request-guard';
 import type { Principal } from './auth/principal';
 import { sqlStats } from './db/sql-stats';
 import { soaExportRouter } from './modules/soa/soa.export';
@@ -143,6 +144,13 @@ export async function startServer(options: { config: Config; db: DataSource; sch
         return true;
       },
       onSubscribe: async (socket, _id, payload) => {
+        // the rate limit and the allow-list apply per operation, as on HTTP
+        try {
+          await guardRequest(db, config, socket.extra.principal ?? null, payload.query, false);
+        } catch (err) {
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -214,9 +222,19 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     express.json({ limit: config.bodyLimitBytes }),
     bodyErrors,
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const principal = await authenticate(db, req.header('authorization'), config.allowAnonymousRead);
-        return createContext({ requestId: req.requestId, log: req.log, db, config, principal });
+      context: async ({ req, res }) => {
+        try {
+          const principal = await authenticate(db, req.header('authorization'), config.allowAnonymousRead);
+          // the query text as sent: the allow-list matches its exact bytes
+          const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+          await guardRequest(db, config, principal, query, true);
+          return createContext({ requestId: req.requestId, log: req.log, db, config, principal });
+        } catch (err) {
+          // a refused request never reaches the plugins that set this header
+          const stats = sqlStats.getStore();
+          if (config.exposeSqlCount && stats) res.setHeader('x-sql-statements', String(stats.statements));
+          throw err;
+        }
       },
     }),
   );

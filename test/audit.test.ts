@@ -83,19 +83,24 @@ describe('every write records one audit event with actor, operation, before/afte
     expect(archived.added).toEqual([expect.objectContaining({ operation: 'archiveScope', entity_id: id, request_id: archived.requestId })]);
   });
 
-  test('API keys: create and revoke, without the secret or its hash', async () => {
-    const created = await write(admin, 'mutation($o: ID!) { createApiKey(input: { name: "audited-key", ownerId: $o, permissions: [ISMS_READ] }) { secret apiKey { id } } }', { o: app.ownerId });
+  test('API keys: create and revoke, without the secret or its hash; the key\'s NHI asset is audited with it', async () => {
+    const created = await write(admin, 'mutation($o: ID!) { createApiKey(input: { name: "audited-key", ownerId: $o, permissions: [ISMS_READ] }) { secret apiKey { id asset { id } } } }', { o: app.ownerId });
     const { secret, apiKey } = created.res.json.data.createApiKey;
-    expect(created.added).toEqual([expect.objectContaining({ actor_key_id: admin.id, operation: 'createApiKey', entity_type: 'API_KEY', entity_id: apiKey.id, before: null, request_id: created.requestId })]);
-    expect(created.added[0].after).toMatchObject({ id: apiKey.id, name: 'audited-key', permissions: ['isms:read'] });
-    expect(created.added[0].after).not.toHaveProperty('secretHash');
-    expect(JSON.stringify(created.added[0])).not.toContain(secret);
+    const keyRows = created.added.filter((r) => r.entity_type === 'API_KEY');
+    expect(keyRows).toEqual([expect.objectContaining({ actor_key_id: admin.id, operation: 'createApiKey', entity_id: apiKey.id, before: null, request_id: created.requestId })]);
+    expect(keyRows[0].after).toMatchObject({ id: apiKey.id, name: 'audited-key', permissions: ['isms:read'] });
+    expect(keyRows[0].after).not.toHaveProperty('secretHash');
+    expect(created.added.filter((r) => r.entity_type !== 'API_KEY')).toEqual([expect.objectContaining({ actor_key_id: admin.id, operation: 'createApiKey', entity_type: 'ASSET', entity_id: apiKey.asset.id, before: null, request_id: created.requestId })]);
+    expect(JSON.stringify(created.added)).not.toContain(secret);
 
     const revoked = await write(admin, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: apiKey.id });
-    expect(revoked.added).toEqual([expect.objectContaining({ actor_key_id: admin.id, operation: 'revokeApiKey', entity_id: apiKey.id, request_id: revoked.requestId })]);
-    expect(revoked.added[0].before!.revokedAt).toBeNull();
-    expect(revoked.added[0].after!.revokedAt).not.toBeNull();
-    expect(revoked.added[0].after).not.toHaveProperty('secretHash');
+    const revokedKey = revoked.added.filter((r) => r.entity_type === 'API_KEY');
+    expect(revokedKey).toEqual([expect.objectContaining({ actor_key_id: admin.id, operation: 'revokeApiKey', entity_id: apiKey.id, request_id: revoked.requestId })]);
+    expect(revokedKey[0].before!.revokedAt).toBeNull();
+    expect(revokedKey[0].after!.revokedAt).not.toBeNull();
+    expect(revokedKey[0].after).not.toHaveProperty('secretHash');
+    expect(revoked.added.filter((r) => r.entity_type === 'ASSET').map((r) => [r.entity_id, r.after!.revokedAt !== null])).toEqual([[apiKey.asset.id, true]]);
+    expect(revoked.added).toHaveLength(2);
   });
 
   test('the request id a client sends is the one recorded', async () => {

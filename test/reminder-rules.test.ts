@@ -95,7 +95,7 @@ describe('review cadence', () => {
 
 describe('rules', () => {
   it('every subject module contributes one rule, once', () => {
-    expect(reminderRules.map((r) => r.subjectType).sort()).toEqual(['CONTROL', 'EVIDENCE', 'EXCEPTION', 'RISK', 'TREATMENT_TASK']);
+    expect(reminderRules.map((r) => r.subjectType).sort()).toEqual(['ASSET', 'CONTROL', 'EVIDENCE', 'EXCEPTION', 'RISK', 'TREATMENT_TASK']);
   });
 
   it('fires the kinds of DOMAIN.md at each lead', () => {

@@ -1,6 +1,7 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Owner } from '../modules/owner/owner.entity';
+import { Asset } from '../modules/asset/asset.entity';
 import { Permission } from './permissions';
 
 @ObjectType({ simpleResolvers: true, description: 'A machine client\'s credential. The secret is shown once, at creation; only its hash is stored.' })
@@ -21,6 +22,32 @@ export class ApiKey {
   @Index({ unique: true })
   @Column('text')
   secretHash!: string;
+
+  /** The secret replaced by the last rotation, valid until `previousSecretExpiresAt`. */
+  @Index({ unique: true, where: '"previous_secret_hash" IS NOT NULL' })
+  @Column({ type: 'text', nullable: true })
+  previousSecretHash!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the secret replaced by the last rotation stops (or stopped) working: API_KEY_ROTATION_OVERLAP_MS after that rotation. Null before the first rotation, or when the overlap is 0.' })
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  previousSecretExpiresAt!: Date | null;
+
+  /** The key's record in the asset inventory (a NON_HUMAN_IDENTITY of nhiKind API_KEY). */
+  @Index({ unique: true })
+  @Column('uuid')
+  assetId!: string;
+
+  @ManyToOne(() => Asset, { nullable: false, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'asset_id' })
+  assetRecord?: Asset;
+
+  @Field(() => Int, { nullable: true, description: 'Requests per minute this key may make, across all instances; null = the server default (RATE_LIMIT_PER_MINUTE), 0 = unlimited.' })
+  @Column({ type: 'int', nullable: true })
+  rateLimitPerMinute!: number | null;
+
+  @Field({ description: 'True when the key is bound to an operation allow-list: it runs only the operations in `allowedOperations`, anything else is FORBIDDEN.' })
+  @Column({ type: 'boolean', default: false })
+  allowListBound!: boolean;
 
   @Column('uuid')
   @Index()

@@ -2,7 +2,9 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolve
 import type { Context } from '../context';
 import { ConnectionType, PageArgs } from '../common/pagination';
 import { Owner } from '../modules/owner/owner.entity';
+import { Asset } from '../modules/asset/asset.entity';
 import { ApiKey } from './api-key.entity';
+import { AllowedOperation } from './allowed-operation.entity';
 import { ApiKeyFilter, CreateApiKeyInput, CreatedApiKey } from './api-key.inputs';
 import { apiKeyService } from './api-key.service';
 import { Permission } from './permissions';
@@ -26,6 +28,16 @@ export class ApiKeyResolver {
     return (await ctx.loaders.owner.load(key.ownerId))!;
   }
 
+  @FieldResolver(() => Asset, { description: 'The key as a non-human identity in the asset inventory (nhiKind API_KEY): its rotation, use and revocation lifecycle.' })
+  async asset(@Root() key: ApiKey, @Ctx() ctx: Context): Promise<Asset> {
+    return (await ctx.loaders.asset.load(key.assetId))!;
+  }
+
+  @FieldResolver(() => [AllowedOperation], { description: 'The operations the key may run when `allowListBound`, oldest binding first (empty otherwise).' })
+  allowedOperations(@Root() key: ApiKey, @Ctx() ctx: Context): Promise<AllowedOperation[]> {
+    return ctx.loaders.apiKeyAllowedOperations.load(key.id);
+  }
+
   @Authorized(Permission.ADMIN)
   @Mutation(() => CreatedApiKey, { description: 'Creates a key within the calling key\'s own rights and scopes; the secret is returned only here.' })
   createApiKey(
@@ -40,5 +52,11 @@ export class ApiKeyResolver {
   @Mutation(() => ApiKey, { description: 'Revokes a key: every later request with it is UNAUTHENTICATED.' })
   revokeApiKey(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Key id.' }) id: string): Promise<ApiKey> {
     return apiKeyService.revoke(ctx, id);
+  }
+
+  @Authorized(Permission.ADMIN)
+  @Mutation(() => CreatedApiKey, { description: 'Issues a new secret for the key (same id, permissions and expiry) and returns it, only here. The previous secret keeps working for API_KEY_ROTATION_OVERLAP_MS (see `previousSecretExpiresAt`); the key\'s asset gets a ROTATED event. A revoked or expired key is INVALID_TRANSITION.' })
+  rotateApiKey(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Key id.' }) id: string): Promise<CreatedApiKey> {
+    return apiKeyService.rotate(ctx, id);
   }
 }

@@ -7,5 +7,10 @@ export interface Principal {
   permissions: Permission[];
   /** Scope restriction as stored on the key (children are added when visibility is computed); null = all scopes. */
   scopeIds: string[] | null;
+  /** When this credential stops working: the key's expiry, or sooner for a secret a rotation replaced. */
   expiresAt: Date | null;
+  /** The key's own rate limit (null: the server's RATE_LIMIT_PER_MINUTE; 0: none). */
+  rateLimitPerMinute: number | null;
+  /** The key runs only the operations of its allow-list. */
+  allowListBound: boolean;
 }

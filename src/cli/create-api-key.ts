@@ -7,7 +7,7 @@ import { openDatabase } from '../db/database';
 import { createContext } from '../context';
 import { inTransaction, recordWrite } from '../db/transaction';
 import { ChangeAction, EntityType } from '../db/events';
-import { issueKey, resolveExpiry } from '../auth/api-key.service';
+import { issueKey, redact, resolveExpiry } from '../auth/api-key.service';
 import { parsePermission, type Permission } from '../auth/permissions';
 import { Owner, OwnerKind } from '../modules/owner/owner.entity';
 import { Scope } from '../modules/scope/scope.entity';
@@ -74,9 +74,12 @@ async function main(): Promise<void> {
       }
       const expiresAt = resolveExpiry(days ? new Date(Date.now() + days * 86_400_000) : undefined);
       const id = randomUUID();
-      const issued = await issueKey(tx, { id, name, ownerId: owner.id, permissions: permissions as Permission[], scopeIds, expiresAt, createdByKeyId: null });
-      const { secretHash: _hidden, ...audited } = issued.apiKey;
-      await recordWrite(tx, ctx, { operation: 'cli:createApiKey', entityType: EntityType.API_KEY, entityId: id, action: ChangeAction.CREATED, before: null, after: audited, version: 1, scopeIds: scopeIds ?? [] });
+      const issued = await issueKey(
+        tx,
+        { id, name, ownerId: owner.id, permissions: permissions as Permission[], scopeIds, expiresAt, createdByKeyId: null, rotationIntervalDays: config.apiKeyRotationDays },
+        { ctx, operation: 'cli:createApiKey' },
+      );
+      await recordWrite(tx, ctx, { operation: 'cli:createApiKey', entityType: EntityType.API_KEY, entityId: id, action: ChangeAction.CREATED, before: null, after: redact(issued.apiKey), version: 1, scopeIds: scopeIds ?? [] });
       process.stderr.write(`created API key "${name}" (${id}) for owner "${owner.name}", permissions ${permissions.join(',')}, expires ${expiresAt.toISOString()}\n`);
       return issued.secret;
     });

@@ -4,6 +4,7 @@ import type { Context } from '../context';
 import { visibleScopeIds } from '../auth/visibility';
 import { AuditEvent } from '../modules/audit/audit.entity';
 import { ChangeAction, EntityType, notifyChange } from './events';
+import { insertOutboxEvent } from '../modules/webhook/outbox';
 
 /** Runs a write in one transaction; the audit row and the change event commit with it or not at all. */
 export async function inTransaction<T>(ctx: Context, work: (tx: EntityManager) => Promise<T>): Promise<T> {
@@ -31,8 +32,9 @@ function plain(value: object | null): Record<string, unknown> | null {
 
 /** Writes the audit event and queues the change event for a write, inside its transaction. */
 export async function recordWrite(tx: EntityManager, ctx: Context, write: WriteRecord): Promise<void> {
+  const auditEventId = randomUUID();
   await tx.insert(AuditEvent, {
-    id: randomUUID(),
+    id: auditEventId,
     actorKeyId: ctx.principal?.keyId ?? null,
     operation: write.operation,
     entityType: write.entityType,
@@ -42,14 +44,15 @@ export async function recordWrite(tx: EntityManager, ctx: Context, write: WriteR
     scopeIds: write.scopeIds,
     requestId: ctx.requestId,
   });
-  if (write.entityType !== EntityType.API_KEY) {
-    await notifyChange(tx, {
-      entityType: write.entityType,
-      entityId: write.entityId,
-      action: write.action,
-      version: write.version,
-      scopeIds: write.scopeIds,
-      at: new Date().toISOString(),
-    });
-  }
+  const event = {
+    entityType: write.entityType,
+    entityId: write.entityId,
+    action: write.action,
+    version: write.version,
+    scopeIds: write.scopeIds,
+    at: new Date().toISOString(),
+  };
+  if (write.entityType !== EntityType.API_KEY) await notifyChange(tx, event);
+  // webhooks: the outbox row commits with the write or not at all
+  await insertOutboxEvent(tx, event, auditEventId);
 }

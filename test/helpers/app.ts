@@ -39,7 +39,9 @@ export interface TestApp {
 /** Starts the real server (Express, Apollo, graphql-ws) on a random port over this file's own database. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config: Config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', EXPOSE_SQL_COUNT: 'true', DATABASE_URL: database.url, ...env });
+  // The rate limit is off unless a test turns it on: a file's bursts through one admin key would
+  // otherwise hit the 600-a-minute default on a fast machine (test/rate-limit.test.ts covers it).
+  const config: Config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', EXPOSE_SQL_COUNT: 'true', RATE_LIMIT_PER_MINUTE: '0', DATABASE_URL: database.url, ...env });
   const log = createLogger(config.logLevel);
   const db = createDataSource(database.url, { poolSize: 10, log });
   await db.initialize();

@@ -10,6 +10,7 @@ import { riskReminderRule } from '../risk/risk.reminders';
 import { evidenceReminderRule } from '../evidence/evidence.reminders';
 import { exceptionReminderRule } from '../exception/exception.reminders';
 import { treatmentTaskReminderRule } from '../treatment/treatment-task.reminders';
+import { assetReminderRule } from '../asset/asset.reminders';
 import { Reminder } from './reminder.entity';
 import { currentLead, currentLeadSql, daysSql, kindAt, type ReminderRule } from './reminder.rules';
 
@@ -20,6 +21,7 @@ export const reminderRules: readonly ReminderRule[] = [
   evidenceReminderRule,
   exceptionReminderRule,
   treatmentTaskReminderRule,
+  assetReminderRule,
 ];
 
 
