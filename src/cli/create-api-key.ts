@@ -1,10 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
-import pino from 'pino';
-import { openDatabase } from '../db/database';
-import { createContext } from '../context';
+import { openCliSession } from './cli-session';
 import { inTransaction, recordWrite } from '../db/transaction';
 import { ChangeAction, EntityType } from '../db/events';
 import { issueKey, redact, resolveExpiry } from '../auth/api-key.service';
@@ -45,16 +42,8 @@ async function main(): Promise<void> {
   const days = values['expires-days'] === undefined ? undefined : Number(values['expires-days']);
   if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 365)) fail('--expires-days must be a whole number from 1 to 365');
 
-  const config = loadConfig();
-  // stdout carries the key alone (scripts capture it), so logs go to stderr; quiet unless asked.
-  const log = pino(
-    { level: process.env.LOG_LEVEL ? config.logLevel : 'warn', base: { service: 'isms-graph-cli' }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 2, sync: true }),
-  );
-  const database = await openDatabase(config, log, { poolSize: 2 });
+  const { config, database, ctx } = await openCliSession();
   try {
-    const requestId = `cli-${randomUUID()}`;
-    const ctx = createContext({ requestId, log, db: database.dataSource, config, principal: null });
     const secret = await inTransaction(ctx, async (tx) => {
       let owner = await tx.findOne(Owner, { where: { name: ownerName }, order: { createdAt: 'ASC' } });
       if (owner?.archivedAt) owner = null;

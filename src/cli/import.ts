@@ -1,13 +1,9 @@
 import 'reflect-metadata';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { GraphQLError } from 'graphql';
-import { loadConfig } from '../config';
-import { openDatabase } from '../db/database';
-import { createContext } from '../context';
+import { openCliSession } from './cli-session';
 import { FrameworkKind } from '../modules/framework/framework.entity';
 import { CrosswalkStatus } from '../modules/crosswalk/crosswalk.entity';
 import { catalogIoService, MappingDocumentFormat, type FrameworkImportResult, type MappingImportResult } from '../catalogs/catalog-io.service';
@@ -74,15 +70,8 @@ async function main(): Promise<void> {
     fail(`cannot read ${file}: ${(err as Error).message}`);
   }
 
-  const config = loadConfig();
-  const log = pino(
-    { level: process.env.LOG_LEVEL ? config.logLevel : 'warn', base: { service: 'isms-graph-cli' }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 2, sync: true }),
-  );
-  const database = await openDatabase(config, log, { poolSize: 2 });
+  const { database, ctx } = await openCliSession();
   try {
-    const requestId = `cli-${randomUUID()}`;
-    const ctx = createContext({ requestId, log, db: database.dataSource, config, principal: null });
     const started = process.hrtime.bigint();
     const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
     const provenance = values.provenance ?? `Imported from ${path.basename(file)} on ${new Date().toISOString().slice(0, 10)}`;
