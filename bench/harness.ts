@@ -19,6 +19,8 @@ export interface BenchEnv {
   adminKey: string;
   /** Starts one more instance of the server on the same database; returns its URL. */
   startServer(env?: Record<string, string>): Promise<string>;
+  /** Process id of the instance serving `url` (for memory figures). */
+  pidOf(url: string): number;
   close(): Promise<void>;
 }
 
@@ -75,9 +77,11 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   await ds.destroy();
 
   const servers: ChildProcess[] = [];
+  const pids = new Map<string, number>();
   const startServer = async (env: Record<string, string> = {}): Promise<string> => {
     const { child, url } = await spawnServer(databaseUrl, env);
     servers.push(child);
+    pids.set(url, child.pid!);
     return url;
   };
   const serverUrl = await startServer();
@@ -86,6 +90,11 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     serverUrl,
     adminKey: secret,
     startServer,
+    pidOf: (url) => {
+      const pid = pids.get(url);
+      if (pid === undefined) throw new Error(`no benchmark server at ${url}`);
+      return pid;
+    },
     close: async () => {
       await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
         if (server.exitCode !== null) return resolve();

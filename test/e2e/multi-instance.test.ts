@@ -1,14 +1,9 @@
-import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { Client as PgClient } from 'pg';
 import { createClient, type Client } from 'graphql-ws';
-import { freePort, withDatabase } from '../../src/db/embedded';
-import { Permission } from '../../src/auth/permissions';
+import { prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, until, type DatabaseProcess, type Instance } from './cluster';
 
 /**
  * Three real server processes on one database of their own (an embedded PostgreSQL this test
@@ -17,23 +12,9 @@ import { Permission } from '../../src/auth/permissions';
  * listeners recover by themselves after the database restarts.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
-// the migrations are compiled JS, so the database is prepared with the build, as global-setup does
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { createDataSource } = require(path.join(ROOT, 'dist', 'src', 'db', 'data-source.js'));
-const { migrateUnderLock } = require(path.join(ROOT, 'dist', 'src', 'db', 'migrate.js'));
-const { issueKey } = require(path.join(ROOT, 'dist', 'src', 'auth', 'api-key.service.js'));
 jest.setTimeout(180_000);
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<void>;
-  log: () => string;
-}
-
-let embedded: { child: ChildProcess; url: string };
+let embedded: DatabaseProcess;
 let dataDir: string;
 let dbUrl: string;
 let adminKey: string;
@@ -41,58 +22,10 @@ let ids: { ownerId: string; scopeId: string; riskId: string };
 const instances: Instance[] = [];
 const clients: Client[] = [];
 
-/** Starts (or restarts) the test's own embedded PostgreSQL in a child process. */
-async function startDatabase(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'embedded-pg.mjs'), dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited with ${code}`)));
-  });
-  return { child, url };
-}
-
-async function stopDatabase(db: { child: ChildProcess }): Promise<void> {
-  if (db.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => db.child.once('exit', resolve));
-  db.child.kill('SIGTERM');
-  await exited;
-}
-
-async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new PgClient({ connectionString: dbUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T = any>(text: string, params: unknown[] = []) => sqlAt<T>(dbUrl, text, params);
 
 async function startInstance(): Promise<Instance> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'test', SCHEDULER_INTERVAL_MS: '150' };
-  delete env.TEST_ADMIN_URL;
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || i > 300) throw new Error(`instance did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const instance = { child, url, exited, log: () => out };
+  const instance = await startProcess(dbUrl, { SCHEDULER_INTERVAL_MS: '150' });
   instances.push(instance);
   return instance;
 }
@@ -136,14 +69,6 @@ async function makeOverdueTasks(n: number): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const countOf = (list: string[]) => list.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map<string, number>());
 
 async function firedReminders(taskIds: string[]): Promise<Array<{ id: string; fired: boolean }>> {
@@ -153,36 +78,22 @@ async function firedReminders(taskIds: string[]): Promise<Array<{ id: string; fi
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'isms-graph-multi-'));
   embedded = await startDatabase(dataDir);
-  const admin = new PgClient({ connectionString: embedded.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE isms_multi');
-  await admin.end();
-  dbUrl = withDatabase(embedded.url, 'isms_multi');
-  const ds = createDataSource(dbUrl, { poolSize: 2 });
-  await ds.initialize();
-  await migrateUnderLock(dbUrl, ds);
-  const ownerId = randomUUID();
-  await ds.query(`INSERT INTO owner (id, kind, name) VALUES ($1, 'TEAM', 'Multi')`, [ownerId]);
-  const { secret } = await ds.transaction((tx: unknown) => issueKey(tx, {
-    id: randomUUID(), name: 'multi', ownerId, permissions: [Permission.ADMIN], scopeIds: null, expiresAt: new Date(Date.now() + 86_400_000), createdByKeyId: null,
-  }));
-  adminKey = secret;
-  const [{ id: scopeId }] = await ds.query(`INSERT INTO scope (id, key, name, certification, owner_id) VALUES (gen_random_uuid(), 'multi', 'Multi', 'CERTIFIABLE', $1) RETURNING id`, [ownerId]);
-  const [{ id: riskId }] = await ds.query(
+  const prepared = await prepareDatabase(embedded.url, 'isms_multi');
+  dbUrl = prepared.url;
+  adminKey = prepared.adminKey;
+  const { ownerId } = prepared;
+  const [{ id: scopeId }] = await sql(`INSERT INTO scope (id, key, name, certification, owner_id) VALUES (gen_random_uuid(), 'multi', 'Multi', 'CERTIFIABLE', $1) RETURNING id`, [ownerId]);
+  const [{ id: riskId }] = await sql(
     `INSERT INTO risk (id, title, scope_id, owner_id, likelihood, impact, inherent_score, residual_score) VALUES (gen_random_uuid(), 'R', $1, $2, 2, 2, 4, 4) RETURNING id`,
     [scopeId, ownerId],
   );
   ids = { ownerId, scopeId, riskId };
-  await ds.destroy();
   for (let i = 0; i < 3; i += 1) await startInstance();
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => Promise.resolve(c.dispose()).catch(() => undefined)));
-  for (const instance of instances) {
-    if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGTERM');
-  }
-  await Promise.all(instances.map((i) => Promise.race([i.exited, new Promise((r) => setTimeout(r, 10_000))])));
+  await stopInstances(instances);
   if (embedded) await stopDatabase(embedded);
   await fs.rm(dataDir, { recursive: true, force: true });
 });

@@ -1,15 +1,12 @@
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { Client as PgClient } from 'pg';
-import { freePort } from '../../src/db/embedded';
 import { createDataSource } from '../../src/db/data-source';
 import { issueKey } from '../../src/auth/api-key.service';
 import { Permission } from '../../src/auth/permissions';
 import { createTestDatabase, dropTestDatabase } from '../helpers/db';
+import { kill, sqlAt, startInstance as startProcess, stopInstances, until, type Instance } from './cluster';
 
 /**
  * Built server processes on a database of their own, killed with SIGKILL between the commit of a
@@ -19,11 +16,8 @@ import { createTestDatabase, dropTestDatabase } from '../helpers/db';
  * delivered exactly once.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 jest.setTimeout(180_000);
 
-interface Instance { child: ChildProcess; url: string; exited: Promise<void>; output: () => string }
 interface Received { id: string; timestamp: string; signature: string; body: string; answered: number | null }
 
 let database: { name: string; url: string };
@@ -34,46 +28,12 @@ let answer: 'hang' | 200 = 'hang';
 let receiver: http.Server;
 let receiverUrl: string;
 
-async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new PgClient({ connectionString: database.url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T = any>(text: string, params: unknown[] = []) => sqlAt<T>(database.url, text, params);
 
 async function startInstance(schedulerIntervalMs: number): Promise<Instance> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env, DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'test',
-    SCHEDULER_INTERVAL_MS: String(schedulerIntervalMs), WEBHOOK_ALLOW_PRIVATE: 'true',
-  };
-  delete env.TEST_ADMIN_URL;
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || i > 300) throw new Error(`instance did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const instance = { child, url, exited, output: () => out };
+  const instance = await startProcess(database.url, { SCHEDULER_INTERVAL_MS: String(schedulerIntervalMs), WEBHOOK_ALLOW_PRIVATE: 'true' });
   instances.push(instance);
   return instance;
-}
-
-async function kill(instance: Instance): Promise<void> {
-  instance.child.kill('SIGKILL');
-  await instance.exited;
 }
 
 async function gql(instance: Instance, query: string, variables: Record<string, unknown> = {}): Promise<any> {
@@ -89,14 +49,6 @@ async function gql(instance: Instance, query: string, variables: Record<string, 
 
 const createOwner = async (instance: Instance, name: string): Promise<string> =>
   (await gql(instance, 'mutation($name: String!) { createOwner(input: { kind: TEAM, name: $name }) { id } }', { name })).createOwner.id;
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -133,10 +85,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const instance of instances) {
-    if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGTERM');
-  }
-  await Promise.all(instances.map((i) => Promise.race([i.exited, new Promise((r) => setTimeout(r, 10_000).unref())])));
+  await stopInstances(instances);
   receiver?.closeAllConnections();
   await new Promise((r) => receiver?.close(r));
   if (database) await dropTestDatabase(database.name);
