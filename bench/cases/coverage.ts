@@ -2,7 +2,8 @@ import { Client, Pool } from 'pg';
 import { COVERAGE_SQL, GAP_SQL } from '../../src/modules/coverage/coverage.sql';
 import { graphql, measure, type BenchEnv, type CaseResult } from '../harness';
 
-const COVERAGE_QUERY = `query($scope: ID!, $key: String!) { coverage(scopeId: $scope, frameworkKey: $key) {
+/** The coverage selection a dashboard asks for (also the load test's coverage request). */
+export const COVERAGE_QUERY = `query($scope: ID!, $key: String!) { coverage(scopeId: $scope, frameworkKey: $key) {
   counts { total covered excluded excepted partial notCovered } percentages { covered partial notCovered }
   groups { code counts { total covered partial } }
   requirements { code status applicability chain { strength hops relationships } } } }`;

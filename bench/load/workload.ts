@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { COVERAGE_QUERY } from '../cases/coverage';
 
 /** The ids the workload picks from at random. */
 export interface Pools {
@@ -20,12 +21,6 @@ export const CATEGORY: Record<Kind, Category> = { 'list read': 'read', 'single r
 export const CYCLE: Kind[] = ['list read', 'single read', 'write', 'list read', 'single read', 'coverage', 'list read', 'single read', 'write', 'single read'];
 
 export const COVERAGE_FRAMEWORK = 'iso27001-2022';
-
-// the same selection as the coverage benchmark (bench/cases/coverage.ts)
-const COVERAGE_QUERY = `query($scope: ID!, $key: String!) { coverage(scopeId: $scope, frameworkKey: $key) {
-  counts { total covered excluded excepted partial notCovered } percentages { covered partial notCovered }
-  groups { code counts { total covered partial } }
-  requirements { code status applicability chain { strength hops relationships } } } }`;
 
 // a register page as a UI shows it: one scope's risks above a score, with owners, controls and tasks
 const LIST_QUERY = `query($scope: ID!, $min: Int!) { risks(first: 50, filter: { scopeIds: [$scope], minResidualScore: $min }) {
