@@ -14,6 +14,11 @@ export interface Config {
   maxDepth: number;
   maxCost: number;
   maxAliases: number;
+  /** Most lexical tokens in one GraphQL document, counted before it is parsed. */
+  maxTokens: number;
+  /** Time a client has to send a request's headers / the whole request, before 408 and a closed connection. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
   allowAnonymousRead: boolean;
   dbPoolSize: number;
   shutdownTimeoutMs: number;
@@ -97,6 +102,14 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+/** Node refuses a headers timeout longer than the request timeout, so the pair is checked together. */
+function httpTimeouts(env: Env): Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs'> {
+  const httpHeadersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const httpRequestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000);
+  if (httpHeadersTimeoutMs > httpRequestTimeoutMs) throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${httpHeadersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${httpRequestTimeoutMs})`);
+  return { httpHeadersTimeoutMs, httpRequestTimeoutMs };
+}
+
 /** Reads and validates the whole configuration; the first bad variable stops it with one line. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', 'development', ['development', 'production', 'test'] as const);
@@ -111,6 +124,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxDepth: integer(env, 'MAX_QUERY_DEPTH', 15, 2, 100),
     maxCost: integer(env, 'MAX_QUERY_COST', 25_000, 10, 10_000_000),
     maxAliases: integer(env, 'MAX_QUERY_ALIASES', 30, 1, 1000),
+    maxTokens: integer(env, 'MAX_QUERY_TOKENS', 2000, 100, 1_000_000),
+    ...httpTimeouts(env),
     allowAnonymousRead: flag(env, 'ALLOW_ANONYMOUS_READ', false),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),

@@ -13,7 +13,8 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import type { Logger } from './common/logger';
 import { ErrorCode, toClientError } from './common/errors';
-import { costError, limitRules } from './common/limits';
+import { costError, documentError, limitRules, validationBudgetError } from './common/limits';
+import { bodyErrors, bodyTooLarge, clientErrors, utf8Only } from './common/http-input';
 import { createContext, type Context } from './context';
 import { authenticate } from './auth/api-key.service';
 import { guardRequest } from './auth/request-guard';
@@ -54,13 +55,6 @@ function requestIds(log: Logger) {
   };
 }
 
-/** Errors raised before GraphQL runs (body too large, broken JSON) in GraphQL's response shape. */
-function bodyErrors(err: { type?: string; status?: number; message?: string }, req: Request, res: Response, next: NextFunction) {
-  if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
-  const message = err.type === 'entity.too.large' ? 'Request body is larger than the server accepts' : 'Request body is not valid JSON';
-  res.status(err.status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
-}
-
 /** The cost limit needs the variables (`first: $n`), so it runs once the operation is resolved. */
 function costLimit(config: Config, schema: GraphQLSchema): ApolloServerPlugin<Context> {
   return {
@@ -94,7 +88,13 @@ export async function startServer(options: { config: Config; db: DataSource; sch
   const rules: ValidationRule[] = [...limitRules(config), ...(production ? [NoSchemaIntrospectionCustomRule] : [])];
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+  // A client that sends its headers or body slowly holds a connection, not the process: it gets
+  // 408 and a closed connection after these timeouts (checked every second, not Node's 30 s).
+  const httpServer = http.createServer(
+    { headersTimeout: config.httpHeadersTimeoutMs, requestTimeout: config.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 },
+    app,
+  );
+  httpServer.on('clientError', clientErrors(log));
 
   // graphql-ws bypasses Apollo's formatError: its results and errors go through the same registry
   // mapping here, so a code means the same on both paths and nothing internal leaks.
@@ -108,7 +108,18 @@ export async function startServer(options: { config: Config; db: DataSource; sch
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+    wsServer.handleUpgrade(req, socket, head, (ws) => {
+      wsServer.emit('connection', ws, req);
+      // A client's protocol fault (invalid UTF-8, a message over BODY_LIMIT) is closed by ws with
+      // 1007/1009 and emitted as an error: graphql-ws would print it to stderr as an internal
+      // error with a stack. Only real socket errors are logged as errors.
+      ws.removeAllListeners('error');
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code?.startsWith('WS_ERR_')) return log.debug({ code: err.code }, 'websocket protocol error from client');
+        log.error({ err }, 'websocket error');
+        ws.close(1011, 'Internal server error');
+      });
+    });
   });
   // Every instance hears every event (LISTEN/NOTIFY); subscriptions read them from this bus.
   const bus = createEventBus((db.options as { url: string }).url, log);
@@ -151,6 +162,8 @@ export async function startServer(options: { config: Config; db: DataSource; sch
           if (err instanceof GraphQLError) return [err];
           throw err;
         }
+        const tooBig = documentError(payload.query, config.maxTokens);
+        if (tooBig) return [tooBig];
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -159,7 +172,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
         }
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length) {
-          return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } })));
+          return errors.map((e) => validationBudgetError(e) ?? (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } })));
         }
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         const tooCostly = operation && costError(schema, document, operation, payload.variables, config.maxCost);
@@ -192,7 +205,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     validationRules: rules,
     persistedQueries: false,
     stopOnTerminationSignals: false, // main.ts owns the shutdown order: server, then pool, then database
-    formatError: (formatted, error) => toClientError(formatted, error, (original) => (sqlStats.getStore()?.log ?? log).error({ err: original }, 'internal error')),
+    formatError: (formatted, error) => toClientError(validationBudgetError(formatted)?.toJSON() ?? formatted, error, (original) => (sqlStats.getStore()?.log ?? log).error({ err: original }, 'internal error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       // No HTTP caching of GraphQL answers, and so no per-field cache-hint bookkeeping either.
@@ -219,14 +232,18 @@ export async function startServer(options: { config: Config; db: DataSource; sch
   });
   app.use(
     '/graphql',
-    express.json({ limit: config.bodyLimitBytes }),
-    bodyErrors,
+    bodyTooLarge(config.bodyLimitBytes),
+    express.json({ limit: config.bodyLimitBytes, verify: utf8Only }),
+    bodyErrors(config.bodyLimitBytes),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
+        // the query text as sent: the allow-list matches its exact bytes
+        const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
         try {
+          // before anything else, and before Apollo parses it: a refusal costs no SQL
+          const tooBig = documentError(query, config.maxTokens);
+          if (tooBig) throw tooBig;
           const principal = await authenticate(db, req.header('authorization'), config.allowAnonymousRead);
-          // the query text as sent: the allow-list matches its exact bytes
-          const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
           await guardRequest(db, config, principal, query, true);
           return createContext({ requestId: req.requestId, log: req.log, db, config, principal });
         } catch (err) {

@@ -1,5 +1,5 @@
 import {
-  GraphQLError, Kind, SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef, getNamedType, isInterfaceType, isObjectType,
+  GraphQLError, Kind, Lexer, SchemaMetaFieldDef, Source, TokenKind, TypeMetaFieldDef, TypeNameMetaFieldDef, getNamedType, isInterfaceType, isObjectType,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule,
 } from 'graphql';
@@ -23,8 +23,60 @@ function reject(limit: string) {
 export function limitRules(config: Pick<Config, 'maxDepth' | 'maxAliases'>): ValidationRule[] {
   return [
     maxDepthRule({ n: config.maxDepth, onReject: [reject('depth')], propagateOnRejection: false }),
-    maxAliasesRule({ n: config.maxAliases, onReject: [reject('aliases')], propagateOnRejection: false }),
+    // graphql-armor lets aliased __typename through by default: 1,000 of them are 1,000 answers all the same
+    maxAliasesRule({ n: config.maxAliases, allowList: [], onReject: [reject('aliases')], propagateOnRejection: false }),
   ] as ValidationRule[];
+}
+
+/**
+ * Deepest bracket nesting (`{`, `[`, `(`) a document may have. graphql-js parses recursively and
+ * overflows the stack at a few thousand levels; 200 is far above any depth MAX_QUERY_DEPTH allows
+ * (at most 100) plus argument literals, and far below the overflow.
+ */
+export const MAX_NESTING = 200;
+
+const OPENING = new Set<string>([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);
+const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R]);
+
+function tooComplex(message: string, limit: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, [LIMIT_MARKER]: limit, http: { status: 400 } } });
+}
+
+/**
+ * The token and nesting limits, checked on the query text before it is parsed: the work is
+ * bounded by `maxTokens` whatever the size of the text, and a document that would overflow the
+ * parser's stack never reaches it. A syntax error is left to the parser to report.
+ */
+export function documentError(query: unknown, maxTokens: number): GraphQLError | null {
+  if (typeof query !== 'string') return null;
+  const lexer = new Lexer(new Source(query));
+  let tokens = 0;
+  let nesting = 0;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      tokens += 1;
+      if (tokens > maxTokens) return tooComplex(`Query token limit of ${maxTokens} exceeded`, 'tokens');
+      if (OPENING.has(token.kind)) {
+        nesting += 1;
+        if (nesting > MAX_NESTING) return tooComplex(`Query nesting limit of ${MAX_NESTING} brackets exceeded`, 'nesting');
+      } else if (CLOSING.has(token.kind)) {
+        nesting -= 1;
+      }
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+/**
+ * graphql-js gives up comparing same-named fields for conflicts when a document has too many of
+ * them (a fixed work budget) and reports only "Validation aborted.": that is the document's size,
+ * so it is refused as a limit like the others.
+ */
+export function validationBudgetError(error: { message: string }): GraphQLError | null {
+  if (error.message !== 'Validation aborted.') return null;
+  return tooComplex('Query has too many fields of the same name to validate', 'fields');
 }
 
 type Variables = Record<string, unknown> | null | undefined;
