@@ -21,6 +21,8 @@ export interface Config {
   httpRequestTimeoutMs: number;
   allowAnonymousRead: boolean;
   dbPoolSize: number;
+  /** How long a request waits for a database connection (connecting, or a busy pool) before it fails UNAVAILABLE. */
+  dbConnectTimeoutMs: number;
   shutdownTimeoutMs: number;
   exposeSqlCount: boolean;
   schedulerIntervalMs: number;
@@ -128,6 +130,8 @@ export function loadConfig(env: Env = process.env): Config {
     ...httpTimeouts(env),
     allowAnonymousRead: flag(env, 'ALLOW_ANONYMOUS_READ', false),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
+    // 0 is pg's "wait forever": a request would hang while the database is unreachable
+    dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     exposeSqlCount: flag(env, 'EXPOSE_SQL_COUNT', false),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 60_000, 0, 86_400_000),

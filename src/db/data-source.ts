@@ -4,6 +4,7 @@ import type { Logger } from '../common/logger';
 import { SnakeNamingStrategy } from './naming';
 import { countStatement } from './sql-stats';
 import { entities } from './entities';
+import { markingPg } from './pg-driver';
 
 /** Counts every statement for the current request and keeps SQL out of normal logs. */
 class StatementLogger implements OrmLogger {
@@ -27,7 +28,10 @@ class StatementLogger implements OrmLogger {
 
 export const migrationsGlob = path.join(__dirname, '..', '..', 'migrations', '*.js');
 
-export function createDataSource(url: string, options: { poolSize?: number; log?: Logger } = {}): DataSource {
+/** How long taking a connection may wait (connecting, or queueing for a busy pool) before the request fails. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+
+export function createDataSource(url: string, options: { poolSize?: number; log?: Logger; connectTimeoutMs?: number } = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -41,6 +45,11 @@ export function createDataSource(url: string, options: { poolSize?: number; log?
     logger: new StatementLogger(options.log),
     maxQueryExecutionTime: 1000,
     poolSize: options.poolSize ?? 10,
-    extra: { connectionTimeoutMillis: 5000, application_name: 'isms-graph' },
+    // pg's default connect timeout is none: with the database unreachable a request would wait forever
+    extra: { connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, application_name: 'isms-graph' },
+    // errors of an unreachable database are marked UNAVAILABLE at the source (503, retryable)
+    driver: markingPg,
+    // an idle connection the server closed (a restart) leaves the pool by itself; say so once per connection
+    poolErrorHandler: (err: unknown) => options.log?.warn({ err: String(err) }, 'idle database connection lost'),
   });
 }

@@ -20,7 +20,7 @@ export async function openDatabase(config: Config, log: Logger, options: { poolS
     embedded = await startEmbedded({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => log.info(m) });
     url = embedded.url;
   }
-  const dataSource = createDataSource(url, { poolSize: options.poolSize ?? config.dbPoolSize, log });
+  const dataSource = createDataSource(url, { poolSize: options.poolSize ?? config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, log });
   try {
     await dataSource.initialize();
     const ran = await migrateUnderLock(url, dataSource);

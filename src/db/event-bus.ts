@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { createPubSub, SlidingBuffer, type PubSub } from '@graphql-yoga/subscription';
 import type { Logger } from '../common/logger';
 import { CHANGE_CHANNEL, type ChangeEvent } from './events';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './data-source';
 
 /** Channels every instance listens on. Payloads are ids only (NOTIFY's limit is 8,000 bytes). */
 export const REMINDER_CHANNEL = 'isms_reminder';
@@ -16,6 +17,11 @@ export type BusTopics = {
 };
 export type EventBus = PubSub<BusTopics> & { ready: Promise<void>; stop(): Promise<void> };
 
+// NOTIFYs sent while no listener is connected are lost, so once the database is back the listener
+// must be too, soon: after a few quick tries it retries every second (one connect attempt, cheap).
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 1000;
+
 /**
  * An event target over PostgreSQL LISTEN/NOTIFY for `createPubSub`: events dispatched here are
  * sent with pg_notify, and every notification a channel receives is dispatched to the local
@@ -25,7 +31,10 @@ export type EventBus = PubSub<BusTopics> & { ready: Promise<void>; stop(): Promi
 class PgEventTarget extends EventTarget {
   private client: Client | null = null;
   private stopped = false;
-  private retry = 250;
+  private retry = RETRY_MIN_MS;
+  /** When the listener lost its connection (or first failed to connect); null while connected. */
+  private lostAt: number | null = null;
+  private failures = 0;
   readonly ready: Promise<void>;
 
   constructor(private readonly url: string, private readonly log: Logger) {
@@ -36,7 +45,8 @@ class PgEventTarget extends EventTarget {
 
   private async connect(): Promise<void> {
     while (!this.stopped) {
-      const client = new Client({ connectionString: this.url, application_name: 'isms-graph-listener' });
+      // a connect must not hang forever on an unreachable host: it fails and the loop retries
+      const client = new Client({ connectionString: this.url, application_name: 'isms-graph-listener', connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS });
       try {
         client.on('notification', (message) => this.receive(message.channel, message.payload));
         client.on('error', (err) => this.lost(client, err));
@@ -44,15 +54,21 @@ class PgEventTarget extends EventTarget {
         await client.connect();
         for (const channel of CHANNELS) await client.query(`LISTEN ${channel}`);
         this.client = client;
-        if (this.retry > 250) this.log.info('event listener reconnected');
-        this.retry = 250;
+        // events notified in between never reached this instance's subscribers: say for how long
+        if (this.lostAt !== null) this.log.warn({ awayMs: Date.now() - this.lostAt, attempts: this.failures + 1 }, 'event listener reconnected');
+        this.lostAt = null;
+        this.failures = 0;
+        this.retry = RETRY_MIN_MS;
         return;
       } catch (err) {
         await client.end().catch(() => undefined);
         if (this.stopped) return;
-        this.log.warn({ err: String(err), retryMs: this.retry }, 'event listener cannot connect; retrying');
+        this.lostAt ??= Date.now();
+        this.failures += 1;
+        // the first failure of an outage is the warning; the retries after it would repeat it every second
+        this.log[this.failures === 1 ? 'warn' : 'debug']({ err: String(err), retryMs: this.retry }, 'event listener cannot connect; retrying');
         await new Promise((resolve) => setTimeout(resolve, this.retry).unref());
-        this.retry = Math.min(this.retry * 2, 5000);
+        this.retry = Math.min(this.retry * 2, RETRY_MAX_MS);
       }
     }
   }
@@ -62,7 +78,9 @@ class PgEventTarget extends EventTarget {
     this.client = null;
     this.log.warn({ err: err ? String(err) : undefined }, 'event listener lost its connection; reconnecting');
     client.end().catch(() => undefined);
-    this.retry = 500;
+    this.lostAt = Date.now();
+    this.failures = 0;
+    this.retry = RETRY_MIN_MS;
     void this.connect();
   }
 
