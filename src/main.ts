@@ -5,7 +5,7 @@ import { openDatabase, type Database } from './db/database';
 import { buildIsmsSchema } from './schema';
 import { startServer, type RunningServer } from './server';
 import { startScheduler, type Scheduler } from './jobs/scheduler';
-import { jobs } from './jobs/jobs';
+import { jobs, wakeWebhooksOnCommit } from './jobs/jobs';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     if (stopRequested) return;
     server = await startServer({ config, db: database.dataSource, schema, log });
     scheduler = startScheduler({ db: database.dataSource, log, intervalMs: config.schedulerIntervalMs, jobs });
+    if (config.schedulerIntervalMs > 0) wakeWebhooksOnCommit(server.bus, scheduler);
     log.info({ url: `${server.url}/graphql`, embedded: Boolean(database.embedded), schedulerIntervalMs: config.schedulerIntervalMs }, 'isms-graph ready');
   })();
 

@@ -22,11 +22,13 @@ import type { Principal } from './auth/principal';
 import { sqlStats } from './db/sql-stats';
 import { soaExportRouter } from './modules/soa/soa.export';
 import { calendarRouter } from './modules/reminder/reminder.calendar';
-import { createEventBus, KEY_REVOKED_CHANNEL } from './db/event-bus';
+import { createEventBus, KEY_REVOKED_CHANNEL, type EventBus } from './db/event-bus';
 
 export interface RunningServer {
   httpServer: http.Server;
   url: string;
+  /** This instance's LISTEN/NOTIFY bus: every instance hears every committed change. */
+  bus: EventBus;
   stop(): Promise<void>;
 }
 
@@ -284,6 +286,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
   return {
     httpServer,
     url: `http://127.0.0.1:${port}`,
+    bus,
     stop: () => {
       // In-flight requests finish (Apollo's drain), then sockets close; the caller ends the pool.
       stopping ??= apollo.stop().finally(async () => {

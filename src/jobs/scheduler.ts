@@ -14,8 +14,16 @@ export interface Job {
 export interface Scheduler {
   /** One pass of every job, in order; what tests and `snapshot`-style mutations call. */
   runOnce(now?: Date): Promise<void>;
+  /**
+   * Runs one job soon, beside the periodic passes (a job is safe to run concurrently with itself):
+   * a burst of wakes is one run, and one more after it if wakes came in while it ran.
+   */
+  wake(jobName: string): void;
   stop(): Promise<void>;
 }
+
+/** Woken runs of a job start at least this far apart, so a stream of writes costs a few runs a second. */
+export const WAKE_GAP_MS = 100;
 
 /** Runs the jobs every `intervalMs` (0 = never; `runOnce` still works). Passes never overlap. */
 export function startScheduler(options: { db: DataSource; log: Logger; intervalMs: number; jobs: readonly Job[] }): Scheduler {
@@ -23,15 +31,39 @@ export function startScheduler(options: { db: DataSource; log: Logger; intervalM
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
+  const runJob = async (job: Job, now: Date) => {
+    try {
+      await job.run(db, now, log);
+    } catch (err) {
+      log.error({ err, job: job.name }, 'scheduled job failed');
+    }
+  };
   const pass = async (now: Date) => {
     for (const job of jobs) {
       if (stopped) return;
-      try {
-        await job.run(db, now, log);
-      } catch (err) {
-        log.error({ err, job: job.name }, 'scheduled job failed');
-      }
+      await runJob(job, now);
     }
+  };
+  // per woken job: whether a run is in progress and whether another was asked for meanwhile
+  const lanes = new Map<string, { busy: Promise<void> | null; again: boolean }>();
+  const wake = (jobName: string) => {
+    const job = jobs.find((j) => j.name === jobName);
+    if (!job) throw new Error(`no job named ${jobName}`);
+    const lane = lanes.get(jobName) ?? { busy: null, again: false };
+    lanes.set(jobName, lane);
+    if (stopped) return;
+    if (lane.busy) {
+      lane.again = true;
+      return;
+    }
+    lane.busy = (async () => {
+      do {
+        lane.again = false;
+        await runJob(job, new Date());
+        await new Promise((r) => setTimeout(r, WAKE_GAP_MS));
+      } while (lane.again && !stopped);
+      lane.busy = null;
+    })();
   };
   const runOnce = (now = new Date()) => {
     running = running.then(() => pass(now));
@@ -41,10 +73,11 @@ export function startScheduler(options: { db: DataSource; log: Logger; intervalM
   timer?.unref();
   return {
     runOnce,
+    wake,
     stop: async () => {
       stopped = true;
       if (timer) clearInterval(timer);
-      await running;
+      await Promise.all([running, ...[...lanes.values()].map((lane) => lane.busy)]);
     },
   };
 }

@@ -104,8 +104,8 @@ test('an instance killed between commit and delivery loses nothing: another inst
   const leased = await sql(`SELECT count(*)::int AS n FROM webhook_delivery WHERE endpoint_id = $1 AND status = 'PENDING' AND locked_until > now() AND attempts = 0`, [endpointId]);
   expect(leased[0].n).toBeGreaterThan(0);
 
-  // instance B never runs its scheduler in time: killed right after its writes commit
-  const b = await startInstance(3_600_000);
+  // instance B runs no jobs (SCHEDULER_INTERVAL_MS=0: no passes, no wake on commit): killed right after its writes commit
+  const b = await startInstance(0);
   const beforeFanOut = [];
   for (let i = 0; i < 5; i += 1) beforeFanOut.push(await createOwner(b, `before fan-out ${i}`));
   await kill(b);
@@ -143,4 +143,20 @@ test('an instance killed between commit and delivery loses nothing: another inst
   const seen = new Map<string, number>();
   for (const r of received) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
   expect([...seen.values()].some((n) => n >= 2)).toBe(true);
+});
+
+test('a write wakes delivery on commit: its webhook arrives in well under a second, with no scheduler pass due for an hour', async () => {
+  answer = 200;
+  const d = await startInstance(3_600_000);
+  await gql(d, `mutation($url: String!) { createWebhookEndpoint(input: { url: $url, eventTypes: [OWNER] }) { endpoint { id } } }`, { url: receiverUrl });
+  const timings: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const started = Date.now();
+    const ownerId = await createOwner(d, `woken ${i}`);
+    await until(() => received.some((r) => r.body.includes(ownerId) && r.answered === 200), 5_000, `the webhook for owner ${i}`, 10);
+    timings.push(Date.now() - started);
+  }
+  // waking is what delivers: the hourly pass never ran (the first is an hour after start)
+  expect(Math.max(...timings)).toBeLessThan(3_000);
+  console.log(`commit → webhook received, 5 writes: ${timings.join(', ')} ms`);
 });
