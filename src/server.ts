@@ -12,9 +12,9 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, 
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import type { Logger } from './common/logger';
-import { ErrorCode, toClientError } from './common/errors';
+import { ErrorCode, isDatabaseUnavailable, toClientError, unavailable } from './common/errors';
 import { costError, documentError, limitRules, validationBudgetError } from './common/limits';
-import { bodyErrors, bodyTooLarge, clientErrors, utf8Only } from './common/http-input';
+import { bodyErrors, bodyTooLarge, clientErrors, replyIfUnavailable, utf8Only } from './common/http-input';
 import { createContext, type Context } from './context';
 import { authenticate } from './auth/api-key.service';
 import { guardRequest } from './auth/request-guard';
@@ -75,6 +75,13 @@ function responseHeaders(config: Config): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
+        // a connection that died inside a transaction surfaces without the 503 the pool's own
+        // failures carry: the same retryable answer either way
+        async didEncounterErrors({ errors, response }) {
+          if (!errors.some((e) => isDatabaseUnavailable(e))) return;
+          response.http.status = 503;
+          response.http.headers.set('retry-after', '2');
+        },
         async willSendResponse({ response }) {
           const stats = sqlStats.getStore();
           if (config.exposeSqlCount && stats) response.http.headers.set('x-sql-statements', String(stats.statements));
@@ -148,7 +155,9 @@ export async function startServer(options: { config: Config; db: DataSource; sch
         const header = socket.connectionParams?.authorization;
         try {
           socket.extra.principal = await authenticate(db, typeof header === 'string' ? header : undefined, config.allowAnonymousRead);
-        } catch {
+        } catch (err) {
+          // not the key's fault: 1013 "try again later" instead of the 4403 a bad key gets
+          if (isDatabaseUnavailable(err)) socket.extra.socket.close(1013, 'The database is unavailable; retry shortly');
           return false;
         }
         if (!socket.extra.principal) return false;
@@ -162,6 +171,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
           await guardRequest(db, config, socket.extra.principal ?? null, payload.query, false);
         } catch (err) {
           if (err instanceof GraphQLError) return [err];
+          if (isDatabaseUnavailable(err)) return [unavailable()];
           throw err;
         }
         const tooBig = documentError(payload.query, config.maxTokens);
@@ -207,7 +217,8 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     validationRules: rules,
     persistedQueries: false,
     stopOnTerminationSignals: false, // main.ts owns the shutdown order: server, then pool, then database
-    formatError: (formatted, error) => toClientError(validationBudgetError(formatted)?.toJSON() ?? formatted, error, (original) => (sqlStats.getStore()?.log ?? log).error({ err: original }, 'internal error')),
+    formatError: (formatted, error) => toClientError(validationBudgetError(formatted)?.toJSON() ?? formatted, error, (original) => (sqlStats.getStore()?.log ?? log).error({ err: original }, 'internal error'),
+      (original) => (sqlStats.getStore()?.log ?? log).warn({ err: original }, 'database unavailable')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       // No HTTP caching of GraphQL answers, and so no per-field cache-hint bookkeeping either.
@@ -263,6 +274,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
     res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: ErrorCode.NOT_FOUND } }] });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (replyIfUnavailable(req, res, err)) return;
     req.log.error({ err }, 'unhandled error');
     res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL } }] });
   });

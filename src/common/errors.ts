@@ -74,6 +74,12 @@ function unavailableExtensions(): ErrorDetails {
 
 export const unavailable = () => new AppError(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, unavailableExtensions());
 
+/** The same answer for plain HTTP routes (exports, feeds): status, Retry-After and a GraphQL-shaped body. */
+export function unavailableHttpAnswer(): { status: number; retryAfter: string; body: { errors: GraphQLFormattedError[] } } {
+  const { http: _http, ...extensions } = unavailableExtensions();
+  return { status: 503, retryAfter: String(UNAVAILABLE_RETRY_SECONDS), body: { errors: [{ message: UNAVAILABLE_MESSAGE, extensions }] } };
+}
+
 // SQLSTATE class 08 (connection exception), 57P01-57P03 (shut down, crashed, not yet accepting
 // connections) and 53300 (too many connections): the statement never ran or its session is gone.
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;

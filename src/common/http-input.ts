@@ -2,11 +2,12 @@ import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from './logger';
-import { ErrorCode } from './errors';
+import { ErrorCode, isDatabaseUnavailable, unavailableHttpAnswer } from './errors';
 
 /**
- * What the HTTP layer refuses before GraphQL runs — bodies too large, not UTF-8 or not JSON, and
- * requests Node's parser rejects — answered in GraphQL's response shape with BAD_REQUEST.
+ * What the HTTP layer answers outside GraphQL, in GraphQL's response shape: bodies too large, not
+ * UTF-8 or not JSON, and requests Node's parser rejects (BAD_REQUEST); an unreachable database on
+ * plain routes (UNAVAILABLE).
  */
 
 const tooLarge = (limit: number) => `Request body is larger than the server accepts (BODY_LIMIT, ${limit} bytes)`;
@@ -77,4 +78,13 @@ export function bodyErrors(limit: number) {
     const message = err.type === 'entity.too.large' ? tooLarge(limit) : (BODY_MESSAGES[err.type ?? ''] ?? 'Request body is not valid JSON');
     res.status(err.status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
   };
+}
+
+/** Plain HTTP routes (exports, feeds) answer an unreachable database as GraphQL does: 503, Retry-After, UNAVAILABLE. */
+export function replyIfUnavailable(req: Request, res: Response, err: unknown): boolean {
+  if (!isDatabaseUnavailable(err)) return false;
+  req.log.warn({ err }, 'database unavailable');
+  const answer = unavailableHttpAnswer();
+  res.status(answer.status).setHeader('Retry-After', answer.retryAfter).json(answer.body);
+  return true;
 }

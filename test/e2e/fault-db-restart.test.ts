@@ -261,6 +261,7 @@ test('the database restarted under load: fast 503 UNAVAILABLE while down, recove
     expect(s.end - s.start).toBeLessThan(FAST_MS);
   }
   // around the stop and the restart too: every answer is a success or UNAVAILABLE, never a reset or INTERNAL
+  expect(requests.filter((s) => s.code === 'UNAVAILABLE' && s.status !== 503).map((s) => s.kind)).toEqual([]);
   expect(requests.filter((s) => s.code !== 'ok' && s.code !== 'UNAVAILABLE').map((s) => `${s.status} ${s.code} ${s.message}`)).toEqual([]);
   expect(instances.map((i) => [i.child.exitCode, i.child.signalCode])).toEqual([[null, null], [null, null]]);
 

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../config';
 import { createContext, type Context } from '../../context';
 import { AppError, ErrorCode, badInput, forbidden, unauthenticated } from '../../common/errors';
+import { replyIfUnavailable } from '../../common/http-input';
 import { authenticate } from '../../auth/api-key.service';
 import { grants, Permission } from '../../auth/permissions';
 import { toCsv } from '../../catalogs/importers/csv';
@@ -67,6 +68,7 @@ const STATUS: Partial<Record<string, number>> = {
 
 /** Errors in the GraphQL response shape with the registry's codes; anything unknown is a logged INTERNAL. */
 function sendError(req: Request, res: Response, err: unknown): void {
+  if (replyIfUnavailable(req, res, err)) return;
   const code = err instanceof AppError ? String(err.extensions.code) : '';
   const status = STATUS[code];
   if (!status) {
