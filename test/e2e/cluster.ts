@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
 import { freePort, withDatabase } from '../../src/db/embedded';
 import { Permission } from '../../src/auth/permissions';
 
@@ -151,4 +153,36 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+export interface Subscription {
+  client: Client;
+  /** Settles once the socket is acknowledged. */
+  connected: Promise<void>;
+  /** The close code, once the socket closed. */
+  closedWith?: number;
+}
+
+/** A graphql-ws client with one subscription; `onData` gets each result's data. Never reconnects: a close is recorded, not papered over. */
+export function subscribeAt(url: string, key: string, query: string, onData: (data: any) => void): Subscription {
+  let onConnected!: () => void;
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  const subscription = { connected } as Subscription;
+  subscription.client = createClient({
+    url: `${url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+    lazy: false,
+    retryAttempts: 0,
+    onNonLazyError: () => undefined, // closes are asserted, not logged
+    on: { connected: () => onConnected(), closed: (event) => (subscription.closedWith ??= (event as { code: number }).code) },
+  });
+  subscription.client.subscribe({ query }, {
+    next: (value) => {
+      if (value.data) onData(value.data);
+    },
+    error: () => undefined,
+    complete: () => undefined,
+  });
+  return subscription;
 }

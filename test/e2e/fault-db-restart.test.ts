@@ -3,9 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
-import { gqlAt, prepareDatabase, sqlAt, startDatabase, startInstance, stopDatabase, stopInstances, until, type DatabaseProcess, type Instance } from './cluster';
+import type { Client } from 'graphql-ws';
+import { gqlAt, prepareDatabase, sqlAt, startDatabase, startInstance, stopDatabase, stopInstances, subscribeAt, until, type DatabaseProcess, type Instance } from './cluster';
 
 /**
  * The database restarted under load: two built server instances on an embedded PostgreSQL of this
@@ -116,29 +115,11 @@ interface Subscriber {
 
 /** A subscription socket opened before the outage: it must outlive it and hear the later writes. */
 async function subscribeOwners(instance: Instance): Promise<Subscriber> {
-  const subscriber: Subscriber = { entityIds: new Set() };
-  let connected!: () => void;
-  const ready = new Promise<void>((r) => (connected = r));
-  const client = createClient({
-    url: `${instance.url.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${adminKey}` },
-    lazy: false,
-    retryAttempts: 0, // a close is recorded, not papered over by a reconnect
-    onNonLazyError: () => undefined,
-    on: { connected: () => connected(), closed: (event) => (subscriber.closedWith ??= (event as { code: number }).code) },
-  });
-  clients.push(client);
-  client.subscribe({ query: 'subscription { ismsChanged(filter: { entityTypes: [OWNER] }) { entityId } }' }, {
-    next: (value) => {
-      const change = (value.data as { ismsChanged?: { entityId: string } } | undefined)?.ismsChanged;
-      if (change) subscriber.entityIds.add(change.entityId);
-    },
-    error: () => undefined,
-    complete: () => undefined,
-  });
-  await ready;
-  return subscriber;
+  const entityIds = new Set<string>();
+  const subscription = subscribeAt(instance.url, adminKey, 'subscription { ismsChanged(filter: { entityTypes: [OWNER] }) { entityId } }', (data) => entityIds.add(data.ismsChanged.entityId));
+  clients.push(subscription.client);
+  await subscription.connected;
+  return { entityIds, get closedWith() { return subscription.closedWith; } };
 }
 
 async function readiness(): Promise<void> {

@@ -4,10 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import {
-  gqlAt, kill, prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, until,
+  gqlAt, kill, prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, subscribeAt, until,
   type DatabaseProcess, type Instance,
 } from './cluster';
 import { WEBHOOK_POLICY } from '../../src/modules/webhook/webhook.job';
@@ -68,27 +67,10 @@ async function startInstance(): Promise<Instance> {
 }
 
 function subscribeReminders(instance: Instance): { ids: string[]; connected: Promise<void> } {
-  let onConnected!: () => void;
-  const received = { ids: [] as string[], connected: new Promise<void>((r) => (onConnected = r)) };
-  const client = createClient({
-    url: `${instance.url.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${adminKey}` },
-    lazy: false,
-    onNonLazyError: () => undefined,
-    retryAttempts: 0,
-    on: { connected: () => onConnected() },
-  });
-  clients.push(client);
-  client.subscribe({ query: 'subscription { reminderFired(filter: { kinds: [TASK_OVERDUE] }) { id subjectId } }' }, {
-    next: (value) => {
-      const fired = (value.data as { reminderFired?: { id: string } } | undefined)?.reminderFired;
-      if (fired) received.ids.push(fired.id);
-    },
-    error: () => undefined,
-    complete: () => undefined,
-  });
-  return received;
+  const ids: string[] = [];
+  const subscription = subscribeAt(instance.url, adminKey, 'subscription { reminderFired(filter: { kinds: [TASK_OVERDUE] }) { id subjectId } }', (data) => ids.push(data.reminderFired.id));
+  clients.push(subscription.client);
+  return { ids, connected: subscription.connected };
 }
 
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);

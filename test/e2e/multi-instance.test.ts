@@ -1,9 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
-import { prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, until, type DatabaseProcess, type Instance } from './cluster';
+import type { Client } from 'graphql-ws';
+import { prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, subscribeAt, until, type DatabaseProcess, type Instance } from './cluster';
 
 /**
  * Three real server processes on one database of their own (an embedded PostgreSQL this test
@@ -36,27 +35,10 @@ interface Received {
 }
 
 function subscribeReminders(instance: Instance): Received {
-  let onConnected!: () => void;
-  const received: Received = { ids: [], connected: new Promise<void>((r) => (onConnected = r)) };
-  const client = createClient({
-    url: `${instance.url.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${adminKey}` },
-    lazy: false,
-    onNonLazyError: () => undefined, // closes are asserted, not logged
-    retryAttempts: 0,
-    on: { connected: () => onConnected() },
-  });
-  clients.push(client);
-  client.subscribe({ query: 'subscription { reminderFired(filter: { kinds: [TASK_OVERDUE] }) { id kind subjectId } }' }, {
-    next: (value) => {
-      const fired = (value.data as { reminderFired?: { id: string } } | undefined)?.reminderFired;
-      if (fired) received.ids.push(fired.id);
-    },
-    error: () => undefined,
-    complete: () => undefined,
-  });
-  return received;
+  const ids: string[] = [];
+  const subscription = subscribeAt(instance.url, adminKey, 'subscription { reminderFired(filter: { kinds: [TASK_OVERDUE] }) { id kind subjectId } }', (data) => ids.push(data.reminderFired.id));
+  clients.push(subscription.client);
+  return { ids, connected: subscription.connected };
 }
 
 /** Makes `n` treatment tasks overdue (due yesterday): each plans and fires one TASK_OVERDUE reminder. */
