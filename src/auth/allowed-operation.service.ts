@@ -29,7 +29,7 @@ export function documentHash(document: string): string {
 async function requireOperations(tx: EntityManager, ids: readonly string[]): Promise<string[]> {
   const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
   const bad = unique.find((id) => !isUuid(id));
-  if (bad) throw badInput(`No allowed operation with id ${bad}`, 'operationIds');
+  if (bad !== undefined) throw badInput(`No allowed operation with id ${bad}`, 'operationIds');
   const found = unique.length ? await tx.getRepository(AllowedOperation).createQueryBuilder('o').where('o.id = ANY(:ids)', { ids: unique }).getMany() : [];
   const missing = unique.find((id) => !found.some((o) => o.id === id));
   if (missing) throw badInput(`No allowed operation with id ${missing}`, 'operationIds');

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ArrayMaxSize, ArrayMinSize, IsEnum, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK } from '../common/validation';
+import { ArrayMaxSize, ArrayMinSize, IsEnum, IsInt, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK } from '../common/validation';
 import { ApiKey } from './api-key.entity';
 import { Permission } from './permissions';
 
@@ -10,7 +10,7 @@ export const MAX_KEY_DAYS = 365;
 @InputType({ description: 'A new API key.' })
 export class CreateApiKeyInput {
   @Field({ description: 'What the key is for.' })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name!: string;
@@ -69,13 +69,13 @@ export const DOCUMENT_MAX = 100_000;
 @InputType({ description: 'A GraphQL document to register for operation allow-lists.' })
 export class RegisterAllowedOperationInput {
   @Field({ description: 'A name for people, e.g. `powerbi-risk-register`.' })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name!: string;
 
   @Field({ description: 'The document exactly as clients will send it as `query`: its SHA-256 over the exact UTF-8 bytes is what is matched, so whitespace and comments count.' })
-  @IsString()
+  @IsText()
   @Length(1, DOCUMENT_MAX)
   document!: string;
 }
@@ -89,6 +89,7 @@ export class AllowedOperationFilter {
 
   @Field(() => String, { nullable: true, description: 'Only the operation with this document hash (lower-case hex SHA-256).' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   documentHash?: string | null;
 }

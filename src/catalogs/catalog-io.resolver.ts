@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, Field, FieldResolver, InputType, Int, Mutation, ObjectType, Resolver, Root, registerEnumType } from 'type-graphql';
-import { IsEnum, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEnum, Length, Matches, MaxLength } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { Context } from '../context';
 import { Permission } from '../auth/permissions';
-import { Clearable, NAME_MAX, NOT_BLANK, TEXT_MAX } from '../common/validation';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, TEXT_MAX } from '../common/validation';
 import { Framework, FrameworkKind } from '../modules/framework/framework.entity';
 import { FRAMEWORK_KEY } from '../modules/framework/framework.inputs';
 import { Crosswalk, CrosswalkStatus } from '../modules/crosswalk/crosswalk.entity';
@@ -78,7 +78,7 @@ CISO_ASSISTANT_YAML: \`objects.requirement_mapping_set\` or \`objects.requiremen
 })
 export class ImportMappingsInput {
   @Field({ description: 'The document text.' })
-  @IsString()
+  @IsText()
   document!: string;
 
   @Field(() => MappingDocumentFormat, { description: 'CSV or CISO_ASSISTANT_YAML.' })
@@ -87,36 +87,42 @@ export class ImportMappingsInput {
 
   @Field(() => String, { nullable: true, description: 'Source framework key (newest version unless sourceFrameworkVersion). Required for CSV; for YAML it overrides the sets\' source_framework_urn.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   sourceFrameworkKey?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Source framework version.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   sourceFrameworkVersion?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Target framework key (newest version unless targetFrameworkVersion). Required for CSV; for YAML it overrides the sets\' target_framework_urn.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   targetFrameworkKey?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Target framework version.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   targetFrameworkVersion?: string | null;
 
   @Field({ description: 'Crosswalk to create, or to add to when it exists and is not shipped. A YAML library whose sets name several framework pairs fills `<key>`, `<key>-2`, … in the order the pairs first appear.' })
+  @IsText()
   @Matches(FRAMEWORK_KEY, { message: 'must be 2 to 64 of a-z, 0-9, ., -, _ starting with a letter or digit' })
   crosswalkKey!: string;
 
   @Field(() => String, { nullable: true, description: 'Name of a new crosswalk; default the set\'s or library\'s name, else "source → target".' })
   @Clearable()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name?: string | null;
 
   @Field({ description: 'Provenance of a new crosswalk: who published the mappings, where, which revision.' })
-  @IsString()
+  @IsText()
   @Length(1, TEXT_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   provenance!: string;

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { In, IsNull, type EntityManager } from 'typeorm';
 import { memo, type Context } from '../context';
 import { badInput, conflict, forbidden } from '../common/errors';
-import { NAME_MAX, NOT_BLANK, TEXT_MAX } from '../common/validation';
+import { hasNul, NAME_MAX, NOT_BLANK, TEXT_MAX } from '../common/validation';
 import { inTransaction, recordWrite } from '../db/transaction';
 import { ChangeAction, EntityType } from '../db/events';
 import { claimCreate } from '../modules/idempotency/idempotency.service';
@@ -122,6 +122,7 @@ function checkKey(key: string, field: string): void {
 
 function checkText(value: string | null | undefined, field: string, max: number): string | null {
   if (value === null || value === undefined) return null;
+  if (hasNul(value)) argumentFault(`${field} must not contain NUL characters`, field);
   if (!NOT_BLANK.test(value)) argumentFault(`${field} must not be blank`, field);
   if (value.length > max) argumentFault(`${field} must be at most ${max} characters`, field);
   return value.trim();

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Int } from 'type-graphql';
 import { Max, Min } from 'class-validator';
+import { IsText } from './validation';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
 
 /** Paging of a nested connection (scope.risks, scope.controls): fixed order, keyset cursor. */
@@ -11,5 +12,6 @@ export class NestedPageArgs {
   first?: number;
 
   @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  @IsText()
   after?: string;
 }

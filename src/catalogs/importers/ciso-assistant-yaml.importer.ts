@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { MappingDraft } from '../catalog-writer';
-import { childPath, importFault, isObject, type Place } from './document';
+import { childPath, importFault, isObject, rejectNul, type Place } from './document';
 import { checkRepeats, rationaleAt, relationshipAt, strengthAt } from './mapping-rows';
 
 /** One `requirement_mapping_set` of a CISO Assistant mapping library. */
@@ -64,6 +64,7 @@ export function parseCisoAssistantYaml(text: string): CisoLibrary {
   } catch (err) {
     importFault(`The YAML document cannot be read: ${err instanceof Error ? err.message : String(err)}`, { path: '$' });
   }
+  rejectNul(root);
 
   const place = (keys: Array<string | number>): Place => {
     let path = '';

@@ -36,6 +36,8 @@ export function parseCsv(text: string): CsvRecord[] {
 
   while (i < n) {
     const c = text[i];
+    // PostgreSQL text cannot hold a NUL: name its line rather than fail the import's INSERT
+    if (c === '\u0000') throw badInput(`CSV line ${line}: a NUL character is not allowed`, undefined, { line });
     if (c === '"') {
       if (field !== '' || quoted) throw badInput(`CSV line ${line}: a quote may only open a field or close a quoted one`, undefined, { line });
       const opened = line;

@@ -139,16 +139,41 @@ export function jsonErrorOffset(text: string): number | null {
   }
 }
 
-/** Parses a JSON document; a syntax error is BAD_USER_INPUT with `path: "$"` and the line of the fault. */
+/**
+ * Refuses a NUL (`\u0000`) in any key or string of a parsed document: PostgreSQL text cannot hold
+ * one, so it would fail the import's INSERT instead of naming the place.
+ */
+export function rejectNul(document: unknown): void {
+  // iterative: a valid document may nest deeper than the call stack
+  const stack: Array<[unknown, string]> = [[document, '']];
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) importFault(`${path || '$'} contains a NUL character`, { path: path || '$' });
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], childPath(path, i)]);
+    } else if (isObject(value)) {
+      for (const [key, item] of Object.entries(value).reverse()) {
+        if (key.includes('\u0000')) importFault(`A key in ${path || '$'} contains a NUL character`, { path: path || '$' });
+        stack.push([item, childPath(path, key)]);
+      }
+    }
+  }
+}
+
+/** Parses a JSON document; a syntax error is BAD_USER_INPUT with `path: "$"` and the line of the fault, a NUL in a string names its path. */
 export function parseJsonDocument(text: string, what: string): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
     const offset = jsonErrorOffset(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     const line = offset === null ? undefined : lineAt(text, offset);
     const reason = err instanceof Error ? err.message : String(err);
     importFault(`The ${what} is not valid JSON${line ? ` (line ${line})` : ''}: ${reason.length > 200 ? `${reason.slice(0, 200)}…` : reason}`, { path: '$', line });
   }
+  rejectNul(parsed);
+  return parsed;
 }
 
 /** JSON path of a child: `a.b[2]` style, with bracket quotes for keys that are not identifiers. */

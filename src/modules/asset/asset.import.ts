@@ -78,6 +78,9 @@ interface Cell {
 }
 
 const describe = (value: unknown): string => {
+  // never stringify a whole array or object: it may be huge or nest deeper than the call stack
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (value !== null && typeof value === 'object') return 'an object';
   const text = typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 };

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, IsInt } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
+import { ArrayMaxSize, IsEnum, IsUUID, Length, Matches, Max, MaxLength, Min, IsInt } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { AssetKind, Criticality, Environment, NhiKind } from './asset.entity';
 
@@ -14,7 +14,7 @@ export const CONSUMERS_MAX = 100;
 @InputType({ description: 'A new asset. The non-human identity fields (nhiKind … lastUsedAt) are accepted only for kind NON_HUMAN_IDENTITY, which requires nhiKind.' })
 export class CreateAssetInput {
   @Field({ description: `Name, 1 to ${NAME_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name!: string;
@@ -25,7 +25,7 @@ export class CreateAssetInput {
 
   @Field(() => String, { nullable: true, description: 'Description.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -41,14 +41,14 @@ export class CreateAssetInput {
 
   @Field(() => String, { nullable: true, description: `Id in the source system, 1 to ${EXTERNAL_ID_MAX} characters; given together with sourceSystem, unique with it.` })
   @Clearable()
-  @IsString()
+  @IsText()
   @Length(1, EXTERNAL_ID_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   externalId?: string | null;
 
   @Field(() => String, { nullable: true, description: `The system the asset comes from (secrets manager, cloud inventory, CMDB), 1 to ${SOURCE_SYSTEM_MAX} characters; given together with externalId.` })
   @Clearable()
-  @IsString()
+  @IsText()
   @Length(1, SOURCE_SYSTEM_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   sourceSystem?: string | null;
@@ -102,7 +102,7 @@ export class CreateAssetInput {
 export class UpdateAssetInput {
   @Field(() => String, { nullable: true, description: 'Name.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name?: string;
@@ -114,7 +114,7 @@ export class UpdateAssetInput {
 
   @Field(() => String, { nullable: true, description: 'Description; null clears it.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -130,14 +130,14 @@ export class UpdateAssetInput {
 
   @Field(() => String, { nullable: true, description: 'Id in the source system; null clears it (and needs sourceSystem cleared too).' })
   @Clearable()
-  @IsString()
+  @IsText()
   @Length(1, EXTERNAL_ID_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   externalId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Source system; null clears it (and needs externalId cleared too).' })
   @Clearable()
-  @IsString()
+  @IsText()
   @Length(1, SOURCE_SYSTEM_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   sourceSystem?: string | null;
@@ -215,11 +215,13 @@ export class AssetFilter {
 
   @Field(() => String, { nullable: true, description: 'Only assets of this source system.' })
   @Clearable()
+  @IsText()
   @MaxLength(SOURCE_SYSTEM_MAX)
   sourceSystem?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of name or external id.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   search?: string | null;
 
@@ -267,7 +269,7 @@ Every fault is BAD_USER_INPUT naming \`extensions.path\` (JSON, e.g. \`[3].type\
 })
 export class ImportNonHumanIdentitiesInput {
   @Field({ description: 'The export, JSON or CSV text.' })
-  @IsString()
+  @IsText()
   document!: string;
 
   @Field(() => NhiDocumentFormat, { description: 'JSON or CSV.' })
@@ -275,7 +277,7 @@ export class ImportNonHumanIdentitiesInput {
   format!: NhiDocumentFormat;
 
   @Field({ description: `The system the export comes from, e.g. \`aws-iam\` or \`vault-prod\`, 1 to ${SOURCE_SYSTEM_MAX} characters: with each row's id it identifies the asset.` })
-  @IsString()
+  @IsText()
   @Length(1, SOURCE_SYSTEM_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   sourceSystem!: string;

@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { IsUUID, MaxLength } from 'class-validator';
-import { Clearable } from '../../common/validation';
+import { Clearable, IsText } from '../../common/validation';
 import { EntityType } from '../../db/events';
 
 @InputType({ description: 'Which audit events to list.' })
@@ -20,6 +20,7 @@ export class AuditEventFilter {
 
   @Field(() => String, { nullable: true, description: 'Only this operation, e.g. `updateScope`.' })
   @Clearable()
+  @IsText()
   @MaxLength(100)
   operation?: string | null;
 

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
+import { ArrayMaxSize, IsEnum, IsInt, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { ControlEffectiveness, ControlStatus } from './control.entity';
 
@@ -10,19 +10,19 @@ const CODE_MESSAGE = 'must be 1 to 32 of A-Z, a-z, 0-9, ., -, _ starting with a 
 @InputType({ description: 'A new control.' })
 export class CreateControlInput {
   @Field({ description: 'Unique code, e.g. `CTL-012`.' })
-  @IsString()
+  @IsText()
   @Matches(CONTROL_CODE, { message: CODE_MESSAGE })
   code!: string;
 
   @Field({ description: `Short title, 1 to ${NAME_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'How the control works.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -61,20 +61,20 @@ export class CreateControlInput {
 export class UpdateControlInput {
   @Field(() => String, { nullable: true, description: 'New unique code.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Matches(CONTROL_CODE, { message: CODE_MESSAGE })
   code?: string;
 
   @Field(() => String, { nullable: true, description: 'Short title.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title?: string;
 
   @Field(() => String, { nullable: true, description: 'Description; null clears it.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -128,6 +128,7 @@ export class ControlFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of code or title.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   search?: string | null;
 

@@ -1,17 +1,18 @@
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { IsEnum, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
+import { IsEnum, IsInt, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
 import { CrosswalkMethod, CrosswalkStatus, MappingRationale, Relationship } from './crosswalk.entity';
 import { FRAMEWORK_KEY } from '../framework/framework.inputs';
 
 @InputType({ description: 'A new crosswalk between two frameworks (catalog:write); starts as DRAFT unless approved.' })
 export class CreateCrosswalkInput {
   @Field({ description: 'Unique key.' })
+  @IsText()
   @Matches(FRAMEWORK_KEY, { message: 'must be 2 to 64 of a-z, 0-9, ., -, _ starting with a letter or digit' })
   key!: string;
 
   @Field({ description: 'Display name.' })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name!: string;
@@ -25,7 +26,7 @@ export class CreateCrosswalkInput {
   targetFrameworkId!: string;
 
   @Field({ description: 'Provenance: who made the mappings, from what.' })
-  @IsString()
+  @IsText()
   @Length(1, TEXT_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   source!: string;
@@ -43,14 +44,14 @@ export class CreateCrosswalkInput {
 export class UpdateCrosswalkInput {
   @Field(() => String, { nullable: true, description: 'Display name.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name?: string;
 
   @Field(() => String, { nullable: true, description: 'Provenance.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, TEXT_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   source?: string;
@@ -65,11 +66,13 @@ export class UpdateCrosswalkInput {
 export class CrosswalkFilter {
   @Field(() => String, { nullable: true, description: 'Only crosswalks from this framework key.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   sourceFrameworkKey?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Only crosswalks to this framework key.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   targetFrameworkKey?: string | null;
 
@@ -114,6 +117,7 @@ export class CreateMappingInput {
 
   @Field(() => String, { nullable: true, description: 'Notes.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   notes?: string | null;
 }
@@ -139,6 +143,7 @@ export class UpdateMappingInput {
 
   @Field(() => String, { nullable: true, description: 'Notes; null clears them.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   notes?: string | null;
 }
@@ -157,11 +162,13 @@ export class MappingFilter {
 
   @Field(() => String, { nullable: true, description: 'Only mappings whose source framework has this key.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   sourceFrameworkKey?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Only mappings whose target framework has this key.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   targetFrameworkKey?: string | null;
 

@@ -3,7 +3,7 @@ import type { Context } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../common/errors';
 import { paginate, SortDirection, type Connection, type PageRequest } from '../../common/pagination';
 import { applyUpdate, assertVersion, lockRow } from '../../common/versioning';
-import { isUuid } from '../../common/validation';
+import { hasNul, isUuid } from '../../common/validation';
 import { inTransaction, recordWrite } from '../../db/transaction';
 import { ChangeAction, EntityType } from '../../db/events';
 import { claimCreate } from '../idempotency/idempotency.service';
@@ -56,7 +56,8 @@ export const crosswalkService = {
   async get(ctx: Context, by: { id?: string | null; key?: string | null }): Promise<Crosswalk> {
     let crosswalk: Crosswalk | null = null;
     if (by.id) crosswalk = isUuid(by.id) ? await ctx.loaders.crosswalk.load(by.id) : null;
-    else if (by.key) crosswalk = await ctx.db.getRepository(Crosswalk).findOneBy({ key: by.key });
+    // no key holds a NUL, and PostgreSQL refuses one even in a comparison
+    else if (by.key) crosswalk = hasNul(by.key) ? null : await ctx.db.getRepository(Crosswalk).findOneBy({ key: by.key });
     else throw badInput('Give the crosswalk id or key', 'key');
     if (!crosswalk) throw notFound(CROSSWALK);
     return crosswalk;

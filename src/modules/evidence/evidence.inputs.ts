@@ -1,6 +1,6 @@
 import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { IsEnum, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable } from '../../common/validation';
+import { IsEnum, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { EvidenceKind } from './evidence.entity';
 
@@ -33,7 +33,7 @@ export class CreateEvidenceInput {
   ownerId!: string;
 
   @Field({ description: `Short title, 1 to ${NAME_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title!: string;
@@ -43,7 +43,7 @@ export class CreateEvidenceInput {
   kind!: EvidenceKind;
 
   @Field({ description: `Where the proof is: a URL, document id or ticket key, 1 to ${REFERENCE_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, REFERENCE_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   reference!: string;
@@ -64,7 +64,7 @@ export class UpdateEvidenceInput {
 
   @Field(() => String, { nullable: true, description: 'Short title.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title?: string;
@@ -76,7 +76,7 @@ export class UpdateEvidenceInput {
 
   @Field(() => String, { nullable: true, description: 'Where the proof is.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, REFERENCE_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   reference?: string;
@@ -119,6 +119,7 @@ export class EvidenceFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of title or reference.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   search?: string | null;
 

@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { Clearable, NOT_BLANK, TEXT_MAX } from '../../common/validation';
+import { ArrayMaxSize, IsEnum, IsUUID, Length, Matches } from 'class-validator';
+import { Clearable, IsText, NOT_BLANK, TEXT_MAX } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { ExceptionKind, ExceptionStatus } from './exception.entity';
 
@@ -30,7 +30,7 @@ export class RequestExceptionInput {
   riskId?: string | null;
 
   @Field({ description: 'Why the exception is needed.' })
-  @IsString()
+  @IsText()
   @Length(1, TEXT_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   justification!: string;

@@ -111,8 +111,12 @@ export const exceptionService = {
       }
       await ownerService.requireActive(tx, input.requestedById, 'requestedById');
       if (input.expiresAt && input.expiresAt <= new Date()) throw badInput('expiresAt must be in the future', 'expiresAt');
-      const compensating = [...new Set(input.compensatingControlIds ?? [])];
-      for (const controlId of compensating) await controlService.requireVisible(ctx, tx, controlId, 'compensatingControlIds');
+      // canonical ids: the same uuid in another letter case is one control (and one link row)
+      const compensating: string[] = [];
+      for (const controlId of new Set(input.compensatingControlIds ?? [])) {
+        const { id } = await controlService.requireVisible(ctx, tx, controlId, 'compensatingControlIds');
+        if (!compensating.includes(id)) compensating.push(id);
+      }
       await tx.insert(IsmsException, {
         id: claim.id,
         kind: input.kind,

@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { IsBoolean, IsEnum, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
+import { IsBoolean, IsEnum, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { FrameworkKind } from './framework.entity';
 import { RequirementKind } from './requirement.entity';
@@ -11,17 +11,18 @@ const KEY_MESSAGE = 'must be 2 to 64 of a-z, 0-9, ., -, _ starting with a letter
 @InputType({ description: 'A custom framework (catalog:write).' })
 export class CreateFrameworkInput {
   @Field({ description: 'Key, e.g. `acme-policy`.' })
+  @IsText()
   @Matches(FRAMEWORK_KEY, { message: KEY_MESSAGE })
   key!: string;
 
   @Field({ description: 'Catalog version, e.g. `1.0`.' })
-  @IsString()
+  @IsText()
   @Length(1, 64)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   version!: string;
 
   @Field({ description: 'Display name.' })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name!: string;
@@ -32,21 +33,25 @@ export class CreateFrameworkInput {
 
   @Field(() => String, { nullable: true, description: 'Publisher.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   publisher?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Licence of the catalog data.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   licence?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Source URL.' })
   @Clearable()
+  @IsText()
   @MaxLength(2000)
   sourceUrl?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Attribution.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   attribution?: string | null;
 }
@@ -55,28 +60,32 @@ export class CreateFrameworkInput {
 export class UpdateFrameworkInput {
   @Field(() => String, { nullable: true, description: 'Display name.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name?: string;
 
   @Field(() => String, { nullable: true, description: 'Publisher.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   publisher?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Licence.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   licence?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Source URL.' })
   @Clearable()
+  @IsText()
   @MaxLength(2000)
   sourceUrl?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Attribution.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   attribution?: string | null;
 }
@@ -90,6 +99,7 @@ export class FrameworkFilter {
 
   @Field(() => String, { nullable: true, description: 'Only versions of this key.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   key?: string | null;
 
@@ -111,19 +121,20 @@ export class CreateRequirementInput {
   frameworkId!: string;
 
   @Field({ description: 'Code, unique in the framework.' })
-  @IsString()
+  @IsText()
   @Length(1, 64)
   @Matches(/^\S(.*\S)?$/, { message: 'must not start or end with spaces' })
   code!: string;
 
   @Field({ description: 'Short title.' })
-  @IsString()
+  @IsText()
   @Length(1, 500)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'Full text.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   text?: string | null;
 
@@ -145,13 +156,14 @@ export class CreateRequirementInput {
 export class UpdateRequirementInput {
   @Field(() => String, { nullable: true, description: 'Short title.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, 500)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title?: string;
 
   @Field(() => String, { nullable: true, description: 'Full text; null clears it.' })
   @Clearable()
+  @IsText()
   @MaxLength(TEXT_MAX)
   text?: string | null;
 
@@ -170,11 +182,13 @@ export class UpdateRequirementInput {
 export class RequirementFilter {
   @Field(() => String, { nullable: true, description: 'Only requirements of this framework key (newest version unless frameworkVersion is given).' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   frameworkKey?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Version of frameworkKey.' })
   @Clearable()
+  @IsText()
   @MaxLength(64)
   frameworkVersion?: string | null;
 
@@ -196,6 +210,7 @@ export class RequirementFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive text search in code, title and text.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   search?: string | null;
 

@@ -3,7 +3,7 @@ import type { Context } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../common/errors';
 import { paginate, SortDirection, type Connection, type PageRequest } from '../../common/pagination';
 import { applyUpdate, assertVersion, lockRow } from '../../common/versioning';
-import { isUuid } from '../../common/validation';
+import { hasNul, isUuid } from '../../common/validation';
 import { escapeLike } from '../../common/sql';
 import { inTransaction, recordWrite } from '../../db/transaction';
 import { ChangeAction, EntityType } from '../../db/events';
@@ -53,6 +53,8 @@ export const frameworkService = {
    * later must not become the newest, and versions loaded in one transaction share `created_at`.
    */
   async findByKey(manager: EntityManager, key: string, version?: string | null): Promise<Framework | null> {
+    // no key or version holds a NUL, and PostgreSQL refuses one even in a comparison
+    if (hasNul(key) || (version && hasNul(version))) return null;
     if (version) return manager.findOneBy(Framework, { key, version });
     const versions = await manager.getRepository(Framework).createQueryBuilder('f')
       .where('f.key = :key AND f.archivedAt IS NULL', { key })
@@ -81,7 +83,7 @@ export const frameworkService = {
     if (by.id) requirement = isUuid(by.id) ? await ctx.loaders.requirement.load(by.id) : null;
     else if (by.frameworkKey && by.code) {
       const framework = await this.findByKey(ctx.db.manager, by.frameworkKey, by.frameworkVersion);
-      requirement = framework ? await ctx.db.getRepository(Requirement).findOneBy({ frameworkId: framework.id, code: by.code }) : null;
+      requirement = framework && !hasNul(by.code) ? await ctx.db.getRepository(Requirement).findOneBy({ frameworkId: framework.id, code: by.code }) : null;
     } else throw badInput('Give the requirement id, or frameworkKey and code', 'id');
     if (!requirement) throw notFound(REQUIREMENT);
     return requirement;

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Context } from '../../context';
 import { AppError, ErrorCode, badInput } from '../../common/errors';
+import { requireNoNul } from '../../common/validation';
 
 export const IDEMPOTENCY_TTL_HOURS = 24;
 
@@ -27,6 +28,7 @@ export async function claimCreate(tx: EntityManager, ctx: Context, operation: st
   const id = randomUUID();
   if (idempotencyKey === undefined || idempotencyKey === null) return { replay: false, id };
   if (idempotencyKey.length < 1 || idempotencyKey.length > 200) throw badInput('idempotencyKey must be 1 to 200 characters', 'idempotencyKey');
+  requireNoNul(idempotencyKey, 'idempotencyKey');
   const apiKeyId = ctx.principal?.keyId;
   if (!apiKeyId) throw badInput('idempotencyKey needs an API key to be remembered against', 'idempotencyKey');
   const hash = createHash('sha256').update(canonical(input)).digest('hex');

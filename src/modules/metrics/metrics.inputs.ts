@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsString, IsUUID, MaxLength } from 'class-validator';
-import { Clearable } from '../../common/validation';
+import { ArrayMaxSize, IsEnum, IsUUID, MaxLength } from 'class-validator';
+import { Clearable, IsText } from '../../common/validation';
 import { CoverageStatus } from '../coverage/coverage.types';
 
 @InputType({ description: 'Which flat coverage rows; every list left out or empty matches all.' })
@@ -14,7 +14,7 @@ export class CoverageRowFilter {
   @Field(() => [String], { nullable: true, description: 'Only these framework keys, e.g. `iso27001-2022`.' })
   @Clearable()
   @ArrayMaxSize(100)
-  @IsString({ each: true })
+  @IsText({ each: true })
   @MaxLength(200, { each: true })
   frameworkKeys?: string[] | null;
 
@@ -26,7 +26,7 @@ export class CoverageRowFilter {
   @Field(() => [String], { nullable: true, description: 'Only requirements under these top-level groups, e.g. `A.5`, `9` or `GV`.' })
   @Clearable()
   @ArrayMaxSize(100)
-  @IsString({ each: true })
+  @IsText({ each: true })
   @MaxLength(200, { each: true })
   groupCodes?: string[] | null;
 }

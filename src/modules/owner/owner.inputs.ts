@@ -1,6 +1,6 @@
 import { Field, InputType } from 'type-graphql';
-import { IsEmail, IsEnum, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { NAME_MAX, NOT_BLANK, Clearable, Omittable } from '../../common/validation';
+import { IsEmail, IsEnum, Length, Matches, MaxLength } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { OwnerKind } from './owner.entity';
 
@@ -11,13 +11,14 @@ export class CreateOwnerInput {
   kind!: OwnerKind;
 
   @Field({ description: `Display name, 1 to ${NAME_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name!: string;
 
   @Field(() => String, { nullable: true, description: 'Contact e-mail address.' })
   @Clearable()
+  @IsText()
   @IsEmail()
   @MaxLength(320)
   email?: string | null;
@@ -32,13 +33,14 @@ export class UpdateOwnerInput {
 
   @Field(() => String, { nullable: true, description: `Display name, 1 to ${NAME_MAX} characters.` })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name?: string;
 
   @Field(() => String, { nullable: true, description: 'Contact e-mail address; null clears it.' })
   @Clearable()
+  @IsText()
   @IsEmail()
   @MaxLength(320)
   email?: string | null;
@@ -53,6 +55,7 @@ export class OwnerFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   nameContains?: string | null;
 

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsString, IsUUID, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsEnum, IsUUID, MaxLength } from 'class-validator';
 import { EntityType } from '../../db/events';
-import { Clearable, TEXT_MAX } from '../../common/validation';
+import { Clearable, IsText, TEXT_MAX } from '../../common/validation';
 import { ReminderKind } from './reminder.entity';
 import { ReviewOutcome } from './review.entity';
 
@@ -21,7 +21,7 @@ export class RecordReviewInput {
 
   @Field(() => String, { nullable: true, description: `Notes, at most ${TEXT_MAX} characters.` })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   notes?: string | null;
 }

@@ -1,20 +1,20 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
+import { ArrayMaxSize, IsEnum, IsInt, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { RiskLevel, RiskStatus, RiskTreatment } from './risk.entity';
 
 @InputType({ description: 'A new risk.' })
 export class CreateRiskInput {
   @Field({ description: `Short title, 1 to ${NAME_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'Scenario: threat, vulnerability, consequence.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -80,14 +80,14 @@ export class CreateRiskInput {
 export class UpdateRiskInput {
   @Field(() => String, { nullable: true, description: 'Short title.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title?: string;
 
   @Field(() => String, { nullable: true, description: 'Description; null clears it.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -191,6 +191,7 @@ export class RiskFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the title.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   search?: string | null;
 

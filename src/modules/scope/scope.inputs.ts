@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
+import { ArrayMaxSize, IsEnum, IsInt, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { Certification } from './scope.entity';
 
@@ -11,33 +11,33 @@ const ITEM_MAX = 500;
 @InputType({ description: 'A new scope.' })
 export class CreateScopeInput {
   @Field({ description: 'Unique key: 2 to 64 of a-z, 0-9, `.`, `-`, `_`, starting with a letter or digit.' })
-  @IsString()
+  @IsText()
   @Matches(SCOPE_KEY, { message: 'must be 2 to 64 of a-z, 0-9, ., -, _ starting with a letter or digit' })
   key!: string;
 
   @Field({ description: `Display name, 1 to ${NAME_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name!: string;
 
   @Field(() => String, { nullable: true, description: 'What the scope is.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
   @Field(() => [String], { nullable: true, description: `What is inside, at most ${LIST_MAX} items.` })
   @Clearable()
   @ArrayMaxSize(LIST_MAX)
-  @IsString({ each: true })
+  @IsText({ each: true })
   @Length(1, ITEM_MAX, { each: true })
   inclusions?: string[] | null;
 
   @Field(() => [String], { nullable: true, description: `What is outside, at most ${LIST_MAX} items.` })
   @Clearable()
   @ArrayMaxSize(LIST_MAX)
-  @IsString({ each: true })
+  @IsText({ each: true })
   @Length(1, ITEM_MAX, { each: true })
   exclusions?: string[] | null;
 
@@ -66,34 +66,34 @@ export class CreateScopeInput {
 export class UpdateScopeInput {
   @Field(() => String, { nullable: true, description: 'New unique key.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Matches(SCOPE_KEY, { message: 'must be 2 to 64 of a-z, 0-9, ., -, _ starting with a letter or digit' })
   key?: string;
 
   @Field(() => String, { nullable: true, description: 'Display name.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   name?: string;
 
   @Field(() => String, { nullable: true, description: 'Description; null clears it.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
   @Field(() => [String], { nullable: true, description: 'Replaces the inclusions.' })
   @Omittable()
   @ArrayMaxSize(LIST_MAX)
-  @IsString({ each: true })
+  @IsText({ each: true })
   @Length(1, ITEM_MAX, { each: true })
   inclusions?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Replaces the exclusions.' })
   @Omittable()
   @ArrayMaxSize(LIST_MAX)
-  @IsString({ each: true })
+  @IsText({ each: true })
   @Length(1, ITEM_MAX, { each: true })
   exclusions?: string[];
 
@@ -142,6 +142,7 @@ export class ScopeFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of key or name.' })
   @Clearable()
+  @IsText()
   @MaxLength(NAME_MAX)
   search?: string | null;
 

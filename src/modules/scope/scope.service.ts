@@ -3,7 +3,7 @@ import type { Context } from '../../context';
 import { badInput, conflict, notFound } from '../../common/errors';
 import { paginate, type Connection, type PageRequest } from '../../common/pagination';
 import { applyUpdate, assertVersion, lockRow } from '../../common/versioning';
-import { isUuid } from '../../common/validation';
+import { hasNul, isUuid } from '../../common/validation';
 import { escapeLike } from '../../common/sql';
 import { inTransaction, recordWrite } from '../../db/transaction';
 import { ChangeAction, EntityType } from '../../db/events';
@@ -57,7 +57,8 @@ export const scopeService = {
   async get(ctx: Context, by: { id?: string | null; key?: string | null }): Promise<Scope> {
     let scope: Scope | null = null;
     if (by.id) scope = isUuid(by.id) ? await ctx.loaders.scope.load(by.id) : null;
-    else if (by.key) scope = await ctx.db.getRepository(Scope).findOneBy({ key: by.key });
+    // no key holds a NUL, and PostgreSQL refuses one even in a comparison
+    else if (by.key) scope = hasNul(by.key) ? null : await ctx.db.getRepository(Scope).findOneBy({ key: by.key });
     else throw badInput('Give the scope id or key', 'id');
     if (!scope || !(await canSeeAny(ctx, [scope.id]))) throw notFound(TYPE);
     return scope;

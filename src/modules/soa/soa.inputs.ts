@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
-import { ArrayMaxSize, IsEnum, IsIn, IsInt, IsString, IsUUID, MaxLength, Min } from 'class-validator';
-import { Clearable, TEXT_MAX } from '../../common/validation';
+import { ArrayMaxSize, IsEnum, IsIn, IsInt, IsUUID, MaxLength, Min } from 'class-validator';
+import { Clearable, IsText, TEXT_MAX } from '../../common/validation';
 import { Applicability, InclusionDriver } from './soa.entity';
 
 /** What a decision may set: UNDECIDED is only what reads show where nothing was set. */
@@ -25,7 +25,7 @@ export class SetApplicabilityInput {
 
   @Field(() => String, { nullable: true, description: `Why; required unless APPLICABLE, at most ${TEXT_MAX} characters.` })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   justification?: string | null;
 

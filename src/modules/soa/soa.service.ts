@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { Context } from '../../context';
 import { AppError, badInput, conflict, notFound, type ErrorCode } from '../../common/errors';
 import { assertVersion, applyUpdate } from '../../common/versioning';
-import { isUuid } from '../../common/validation';
+import { hasNul, isUuid } from '../../common/validation';
 import { inTransaction, recordWrite } from '../../db/transaction';
 import { ChangeAction, EntityType } from '../../db/events';
 import { canSeeAny } from '../../auth/visibility';
@@ -331,7 +331,8 @@ export const soaService = {
   drop(ctx: Context, scopeId: string, frameworkKey: string): Promise<Scope> {
     return inTransaction(ctx, async (tx) => {
       const scope = await lockTargetScope(ctx, tx, scopeId);
-      const [known] = await tx.query('SELECT 1 AS found FROM framework WHERE key = $1 LIMIT 1', [frameworkKey]);
+      // no key holds a NUL, and PostgreSQL refuses one even in a comparison
+      const [known] = hasNul(frameworkKey) ? [] : await tx.query('SELECT 1 AS found FROM framework WHERE key = $1 LIMIT 1', [frameworkKey]);
       if (!known) throw badInput(`No framework with key ${frameworkKey}`, 'frameworkKey');
       const before = await adoptedFrameworks(tx, scope.id);
       const dropped = before.filter((f) => f.key === frameworkKey).map((f) => f.id);

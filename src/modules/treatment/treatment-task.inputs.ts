@@ -1,24 +1,25 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { DateResolver } from 'graphql-scalars';
-import { IsEnum, IsString, IsUrl, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { Clearable, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
+import { IsEnum, IsUrl, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { Clearable, IsText, NAME_MAX, NOT_BLANK, Omittable, TEXT_MAX } from '../../common/validation';
 import { OrderInput } from '../../common/pagination';
 import { TaskStatus } from './treatment-task.entity';
 
 @InputType({ description: 'The ticket that mirrors a task.' })
 export class ExternalRefInput {
   @Field({ description: 'Ticketing system, lowercase, e.g. `jira`, `servicenow`.' })
-  @IsString()
+  @IsText()
   @Matches(/^[a-z0-9][a-z0-9._-]{0,31}$/, { message: 'must be 1 to 32 of a-z, 0-9, ., -, _' })
   system!: string;
 
   @Field({ description: 'Ticket key in that system, e.g. `SEC-123`.' })
-  @IsString()
+  @IsText()
   @Matches(/^\S{1,100}$/, { message: 'must be 1 to 100 characters without spaces' })
   key!: string;
 
   @Field(() => String, { nullable: true, description: 'Link to the ticket (http or https).' })
   @Clearable()
+  @IsText()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
   @MaxLength(2000)
   url?: string | null;
@@ -36,14 +37,14 @@ export class CreateTreatmentTaskInput {
   controlId?: string | null;
 
   @Field({ description: `What has to be done, 1 to ${NAME_MAX} characters.` })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'Details.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -74,14 +75,14 @@ export class UpdateTreatmentTaskInput {
 
   @Field(() => String, { nullable: true, description: 'What has to be done.' })
   @Omittable()
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title?: string;
 
   @Field(() => String, { nullable: true, description: 'Details; null clears them.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -120,14 +121,14 @@ export class UpsertTreatmentTaskInput {
   controlId?: string | null;
 
   @Field({ description: 'What has to be done.' })
-  @IsString()
+  @IsText()
   @Length(1, NAME_MAX)
   @Matches(NOT_BLANK, { message: 'must not be blank' })
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'Details.' })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(TEXT_MAX)
   description?: string | null;
 
@@ -163,6 +164,7 @@ export class TreatmentTaskFilter {
 
   @Field(() => String, { nullable: true, description: 'Only tasks mirrored in this ticketing system.' })
   @Clearable()
+  @IsText()
   @MaxLength(32)
   externalSystem?: string | null;
 

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { ArrayMaxSize, ArrayMinSize, IsEnum, IsString, IsUUID, MaxLength } from 'class-validator';
-import { Clearable } from '../../common/validation';
+import { ArrayMaxSize, ArrayMinSize, IsEnum, IsUUID, MaxLength } from 'class-validator';
+import { Clearable, IsText } from '../../common/validation';
 import { EntityType } from '../../db/events';
 import { WebhookDeliveryStatus, WebhookEndpoint, WebhookEndpointStatus } from './webhook.entity';
 import { WEBHOOK_URL_MAX } from './url-check';
@@ -10,7 +10,7 @@ export const DESCRIPTION_MAX = 1000;
 @InputType({ description: 'A new webhook endpoint.' })
 export class CreateWebhookEndpointInput {
   @Field({ description: `The http(s) URL to POST deliveries to (at most ${WEBHOOK_URL_MAX} characters). Hosts that resolve to private, loopback or link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE is set.` })
-  @IsString()
+  @IsText()
   @MaxLength(WEBHOOK_URL_MAX)
   url!: string;
 
@@ -29,7 +29,7 @@ export class CreateWebhookEndpointInput {
 
   @Field(() => String, { nullable: true, description: `What the endpoint is for (at most ${DESCRIPTION_MAX} characters).` })
   @Clearable()
-  @IsString()
+  @IsText()
   @MaxLength(DESCRIPTION_MAX)
   description?: string | null;
 }
