@@ -11,8 +11,8 @@ import { printReport, type LoadReport } from './load/report';
 import { CATEGORY, COVERAGE_FRAMEWORK, CYCLE, bodyFor, judge, loadPools, type Kind, type Pools } from './load/workload';
 
 /**
- * `npm run load [-- --duration 60 --connections 16 --risks 5000 --json]`: a mixed workload (70%
- * reads, 20% createTreatmentTask, 10% coverage) driven by autocannon against two instances of the
+ * `npm run load [-- --duration 60 --connections 16 --instances 2 --risks 5000 --json]`: a mixed workload (70%
+ * reads, 20% createTreatmentTask, 10% coverage) driven by autocannon against two (`--instances`) instances of the
  * built server on one database (embedded PostgreSQL unless DATABASE_URL is set). Prints throughput,
  * p50/p95/p99 per kind and per instance, peak memory per instance, and checks in SQL that every
  * acknowledged write is stored. Exits non-zero on any error, a lost write or an inexact mix.
@@ -22,20 +22,22 @@ async function main(): Promise<boolean> {
     options: {
       duration: { type: 'string', default: '60' },
       connections: { type: 'string', default: '16' },
+      instances: { type: 'string', default: '2' },
       risks: { type: 'string', default: '5000' },
       json: { type: 'boolean', default: false },
     },
   });
   const durationS = Number(values.duration);
   const connectionsPerInstance = Number(values.connections);
-  for (const [flag, n] of [['--duration', durationS], ['--connections', connectionsPerInstance], ['--risks', Number(values.risks)]] as const) {
+  const instances = Number(values.instances);
+  for (const [flag, n] of [['--duration', durationS], ['--connections', connectionsPerInstance], ['--instances', instances], ['--risks', Number(values.risks)]] as const) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive whole number`);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const env = await startBenchEnv();
   try {
-    const second = await env.startServer();
-    const urls = [env.serverUrl, second];
+    const urls = [env.serverUrl];
+    while (urls.length < instances) urls.push(await env.startServer());
     const client = new Client({ connectionString: env.databaseUrl });
     await client.connect();
     let report: LoadReport;
@@ -134,7 +136,7 @@ function buildReport(result: DriveResult, o: {
     connectionsPerInstance: o.connectionsPerInstance,
     durationS: o.durationS,
     measuredS: Math.round(result.seconds * 10) / 10,
-    rateLimit: 'off on both instances (RATE_LIMIT_PER_MINUTE=0, set by bench/harness.ts): the whole load uses one API key, which the default limit of 600 requests a minute would throttle',
+    rateLimit: 'off on every instance (RATE_LIMIT_PER_MINUTE=0, set by bench/harness.ts): the whole load uses one API key, which the default limit of 600 requests a minute would throttle',
     machine: { cpus: os.cpus().length, loadAverageBefore: o.loadBefore, loadAverageAfter: os.loadavg()[0] },
     dataset: o.dataset,
     overall: result.overall.summary(result.seconds),

@@ -189,7 +189,11 @@ test('the database restarted under load: fast 503 UNAVAILABLE while down, recove
   const stopAt = Date.now();
   await stopDatabase(embedded);
   const downAt = Date.now();
+  // a socket opened while the database is down is told to come back later, not that its key is bad
+  const lateSocket = subscribeAt(instances[0].url, adminKey, 'subscription { ismsChanged { entityId } }', () => undefined);
+  clients.push(lateSocket.client);
   await sleep(DOWN_MS);
+  const lateSocketClosedWith = lateSocket.closedWith;
   const restartAt = Date.now();
   embedded = await startDatabase(dataDir);
   const upAt = Date.now();
@@ -245,6 +249,7 @@ test('the database restarted under load: fast 503 UNAVAILABLE while down, recove
   expect(requests.filter((s) => s.code === 'UNAVAILABLE' && s.status !== 503).map((s) => s.kind)).toEqual([]);
   expect(requests.filter((s) => s.code !== 'ok' && s.code !== 'UNAVAILABLE').map((s) => `${s.status} ${s.code} ${s.message}`)).toEqual([]);
   expect(instances.map((i) => [i.child.exitCode, i.child.signalCode])).toEqual([[null, null], [null, null]]);
+  expect(lateSocketClosedWith).toBe(1013);
 
   // readiness: 503 (quickly) while down, on each instance; the recovery came without a restart
   const readyz = samples.filter((s) => s.kind === 'readyz');
