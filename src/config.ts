@@ -29,6 +29,8 @@ export interface Config {
   reminderLeadDays: number[];
   /** Lets webhook endpoints point at private, loopback and link-local addresses (tests, closed networks). */
   webhookAllowPrivate: boolean;
+  /** Days a dispatched webhook event and its finished deliveries are kept before the scheduler deletes them. */
+  webhookRetentionDays: number;
   /** Rotation interval recorded on each API key's NHI asset (drives ROTATION_DUE reminders). */
   apiKeyRotationDays: number;
   /** How long a rotated key's previous secret keeps working. */
@@ -137,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 60_000, 0, 86_400_000),
     reminderLeadDays: leadDays(env, 'REMINDER_LEAD_DAYS', [30, 7, 1]),
     webhookAllowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookRetentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
     apiKeyRotationDays: integer(env, 'API_KEY_ROTATION_DAYS', 90, 1, 3650),
     apiKeyRotationOverlapMs: integer(env, 'API_KEY_ROTATION_OVERLAP_MS', 24 * 60 * 60 * 1000, 0, 30 * 24 * 60 * 60 * 1000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),

@@ -4,12 +4,14 @@ import { CHANGE_CHANNEL } from '../db/events';
 import { reminderJob } from '../modules/reminder/reminder.job';
 import { coverageSnapshotJob } from '../modules/metrics/coverage-snapshot.job';
 import { webhookDeliveryJob } from '../modules/webhook/webhook.job';
+import { webhookRetentionJob } from '../modules/webhook/webhook-retention.job';
 import { rateLimitCleanupJob } from '../auth/rate-limit.job';
 
 /** The jobs every instance runs; each subject module contributes its own (see scheduler.ts). */
 export const jobs: Job[] = [
   reminderJob,
   webhookDeliveryJob,
+  webhookRetentionJob,
   rateLimitCleanupJob,
   // last: it may spend up to its budget (10 s) per pass, and reminders should not wait for it
   coverageSnapshotJob,

@@ -10,6 +10,7 @@ import { ChangeAction, EntityType } from '../../db/events';
 @ObjectType('WebhookEvent', { simpleResolvers: true, description: 'The change a webhook delivery carries: ids only, like `ismsChanged`; read the entity for its state.' })
 @Entity('outbox_event')
 @Index('IDX_outbox_event_undispatched', ['createdAt', 'id'], { where: '"dispatched_at" IS NULL' })
+@Index('IDX_outbox_event_dispatched', ['dispatchedAt'], { where: '"dispatched_at" IS NOT NULL' })
 export class OutboxEvent {
   @Field(() => ID, { description: 'Event id (`data.eventId` in the body); the same for every endpoint it goes to.' })
   @PrimaryColumn('uuid')
