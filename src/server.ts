@@ -12,9 +12,9 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, 
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import type { Logger } from './common/logger';
-import { ErrorCode, isDatabaseUnavailable, toClientError, unavailable } from './common/errors';
+import { ErrorCode, isDatabaseUnavailable, toClientError, UNAVAILABLE_MESSAGE, unavailable, unavailableHttpAnswer } from './common/errors';
 import { costError, documentError, limitRules, validationBudgetError } from './common/limits';
-import { bodyErrors, bodyTooLarge, clientErrors, replyIfUnavailable, utf8Only } from './common/http-input';
+import { bodyErrors, bodyTooLarge, clientErrors, errorBody, replyIfUnavailable, utf8Only } from './common/http-input';
 import { createContext, type Context } from './context';
 import { authenticate } from './auth/api-key.service';
 import { guardRequest } from './auth/request-guard';
@@ -79,8 +79,9 @@ function responseHeaders(config: Config): ApolloServerPlugin<Context> {
         // failures carry: the same retryable answer either way
         async didEncounterErrors({ errors, response }) {
           if (!errors.some((e) => isDatabaseUnavailable(e))) return;
-          response.http.status = 503;
-          response.http.headers.set('retry-after', '2');
+          const answer = unavailableHttpAnswer();
+          response.http.status = answer.status;
+          response.http.headers.set('retry-after', answer.retryAfter);
         },
         async willSendResponse({ response }) {
           const stats = sqlStats.getStore();
@@ -157,7 +158,7 @@ export async function startServer(options: { config: Config; db: DataSource; sch
           socket.extra.principal = await authenticate(db, typeof header === 'string' ? header : undefined, config.allowAnonymousRead);
         } catch (err) {
           // not the key's fault: 1013 "try again later" instead of the 4403 a bad key gets
-          if (isDatabaseUnavailable(err)) socket.extra.socket.close(1013, 'The database is unavailable; retry shortly');
+          if (isDatabaseUnavailable(err)) socket.extra.socket.close(1013, UNAVAILABLE_MESSAGE);
           return false;
         }
         if (!socket.extra.principal) return false;
@@ -271,12 +272,12 @@ export async function startServer(options: { config: Config; db: DataSource; sch
   app.use(soaExportRouter({ db, config }));
   app.use(calendarRouter({ db }));
   app.use((_req: Request, res: Response) => {
-    res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: ErrorCode.NOT_FOUND } }] });
+    res.status(404).json(errorBody('Not found', ErrorCode.NOT_FOUND));
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (replyIfUnavailable(req, res, err)) return;
     req.log.error({ err }, 'unhandled error');
-    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL } }] });
+    res.status(500).json(errorBody('Internal server error', ErrorCode.INTERNAL));
   });
 
   // a port in use must fail the start, not leave it waiting forever

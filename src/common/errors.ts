@@ -60,7 +60,7 @@ export const invalidTransition = (message: string) => new AppError(ErrorCode.INV
 
 /** Seconds a client is told to wait before retrying while the database is unreachable. */
 const UNAVAILABLE_RETRY_SECONDS = 2;
-const UNAVAILABLE_MESSAGE = 'The database is unavailable; retry shortly';
+export const UNAVAILABLE_MESSAGE = 'The database is unavailable; retry shortly';
 
 /** What a client sees of an unreachable database; `http` gives the HTTP answer its 503 and Retry-After. */
 function unavailableExtensions(): ErrorDetails {
@@ -74,10 +74,15 @@ function unavailableExtensions(): ErrorDetails {
 
 export const unavailable = () => new AppError(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, unavailableExtensions());
 
-/** The same answer for plain HTTP routes (exports, feeds): status, Retry-After and a GraphQL-shaped body. */
-export function unavailableHttpAnswer(): { status: number; retryAfter: string; body: { errors: GraphQLFormattedError[] } } {
+/** The error as a client sees it (the `http` instructions are for the server, not the body). */
+function unavailableFormatted(path?: GraphQLFormattedError['path']): GraphQLFormattedError {
   const { http: _http, ...extensions } = unavailableExtensions();
-  return { status: 503, retryAfter: String(UNAVAILABLE_RETRY_SECONDS), body: { errors: [{ message: UNAVAILABLE_MESSAGE, extensions }] } };
+  return { message: UNAVAILABLE_MESSAGE, path, extensions };
+}
+
+/** The HTTP side of the answer: for plain routes (exports, feeds) and for GraphQL responses Apollo did not mark. */
+export function unavailableHttpAnswer(): { status: number; retryAfter: string; body: { errors: GraphQLFormattedError[] } } {
+  return { status: 503, retryAfter: String(UNAVAILABLE_RETRY_SECONDS), body: { errors: [unavailableFormatted()] } };
 }
 
 // SQLSTATE class 08 (connection exception), 57P01-57P03 (shut down, crashed, not yet accepting
@@ -137,8 +142,7 @@ export function toClientError(
   // database's address in them), and every one of them is the same retryable answer
   if (isDatabaseUnavailable(original)) {
     onUnavailable(original);
-    const { http: _http, ...extensions } = unavailableExtensions();
-    return { message: UNAVAILABLE_MESSAGE, path: formatted.path, extensions };
+    return unavailableFormatted(formatted.path);
   }
   const extensions = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
   delete extensions.stacktrace;

@@ -10,6 +10,9 @@ import { ErrorCode, isDatabaseUnavailable, unavailableHttpAnswer } from './error
  * plain routes (UNAVAILABLE).
  */
 
+/** One error in GraphQL's response shape, for answers given outside GraphQL. */
+export const errorBody = (message: string, code: ErrorCode) => ({ errors: [{ message, extensions: { code } }] });
+
 const tooLarge = (limit: number) => `Request body is larger than the server accepts (BODY_LIMIT, ${limit} bytes)`;
 
 /**
@@ -21,7 +24,7 @@ const tooLarge = (limit: number) => `Request body is larger than the server acce
 export function bodyTooLarge(limit: number) {
   return (req: Request, res: Response, next: NextFunction) => {
     const refuse = () => {
-      if (!res.headersSent) res.status(413).json({ errors: [{ message: tooLarge(limit), extensions: { code: ErrorCode.BAD_REQUEST } }] });
+      if (!res.headersSent) res.status(413).json(errorBody(tooLarge(limit), ErrorCode.BAD_REQUEST));
     };
     if (Number(req.headers['content-length']) > limit) return refuse();
     if (req.headers['transfer-encoding'] === undefined) return next();
@@ -47,7 +50,7 @@ export function clientErrors(log: Logger) {
         err.code === 'HPE_HEADER_OVERFLOW' ? ['431 Request Header Fields Too Large', 'Request headers are larger than the server accepts']
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['408 Request Timeout', 'Request was not received in time']
         : ['400 Bad Request', 'Malformed HTTP request'];
-      const body = JSON.stringify({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+      const body = JSON.stringify(errorBody(message, ErrorCode.BAD_REQUEST));
       socket.write(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     }
     log.debug({ code: err.code }, 'client error');
@@ -76,7 +79,7 @@ export function bodyErrors(limit: number) {
     if (res.headersSent) return undefined; // bodyTooLarge answered already
     if (!err || typeof err.status !== 'number' || err.status >= 500) return next(err);
     const message = err.type === 'entity.too.large' ? tooLarge(limit) : (BODY_MESSAGES[err.type ?? ''] ?? 'Request body is not valid JSON');
-    res.status(err.status).json({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+    res.status(err.status).json(errorBody(message, ErrorCode.BAD_REQUEST));
   };
 }
 

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../config';
 import { createContext, type Context } from '../../context';
 import { AppError, ErrorCode, badInput, forbidden, unauthenticated } from '../../common/errors';
-import { replyIfUnavailable } from '../../common/http-input';
+import { errorBody, replyIfUnavailable } from '../../common/http-input';
 import { authenticate } from '../../auth/api-key.service';
 import { grants, Permission } from '../../auth/permissions';
 import { toCsv } from '../../catalogs/importers/csv';
@@ -73,7 +73,7 @@ function sendError(req: Request, res: Response, err: unknown): void {
   const status = STATUS[code];
   if (!status) {
     req.log.error({ err }, 'internal error');
-    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL } }] });
+    res.status(500).json(errorBody('Internal server error', ErrorCode.INTERNAL));
     return;
   }
   const { http: _http, ...extensions } = (err as AppError).extensions;
