@@ -147,6 +147,17 @@ export async function gqlAt(url: string, key: string, query: string, variables: 
   return { status: res.status, ...body };
 }
 
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Nearest-rank percentile (p in 0–100) of a list of latencies. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** How many times each value occurs. */
+export const countOf = (list: string[]) => list.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map<string, number>());
+
 export async function until(check: () => boolean | Promise<boolean>, ms: number, what: string, pollMs = 50): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {

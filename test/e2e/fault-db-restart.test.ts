@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'graphql-ws';
-import { gqlAt, prepareDatabase, sqlAt, startDatabase, startInstance, stopDatabase, stopInstances, subscribeAt, until, type DatabaseProcess, type Instance } from './cluster';
+import {
+  gqlAt, prepareDatabase, sleep, sqlAt, startDatabase, startInstance, stopDatabase, stopInstances, subscribeAt, until,
+  type DatabaseProcess, type Instance,
+} from './cluster';
 
 /**
  * The database restarted under load: two built server instances on an embedded PostgreSQL of this
@@ -58,7 +61,6 @@ const clients: Client[] = [];
 let running = true;
 
 const sql = <T = any>(text: string, params: unknown[] = []) => sqlAt<T>(dbUrl, text, params);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function post(instance: number, kind: Sample['kind'], query: string, variables: Record<string, unknown>, name?: string): Promise<Sample> {
   const start = Date.now();

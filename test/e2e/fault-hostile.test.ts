@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
-import { prepareDatabase, sqlAt, startDatabase, startInstance, stopDatabase, stopInstances, type DatabaseProcess, type Instance } from './cluster';
+import { percentile, prepareDatabase, sqlAt, startDatabase, startInstance, stopDatabase, stopInstances, type DatabaseProcess, type Instance } from './cluster';
 
 /**
  * Hostile requests against a built server process on an embedded PostgreSQL of this test's own:
@@ -409,10 +409,6 @@ describe('the process', () => {
   });
 });
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 interface RawAnswer extends Answer { head: string }
 

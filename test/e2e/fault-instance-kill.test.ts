@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'graphql-ws';
 import {
-  gqlAt, kill, prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, subscribeAt, until,
+  countOf, gqlAt, kill, percentile, prepareDatabase, sleep, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, subscribeAt, until,
   type DatabaseProcess, type Instance,
 } from './cluster';
 import { WEBHOOK_POLICY } from '../../src/modules/webhook/webhook.job';
@@ -58,7 +58,6 @@ const held: Array<() => void> = [];
 let load: ReturnType<typeof startLoad> | undefined;
 
 const sql = <T = any>(text: string, params: unknown[] = []) => sqlAt<T>(dbUrl, text, params);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startInstance(): Promise<Instance> {
   const instance = await startProcess(dbUrl, { SCHEDULER_INTERVAL_MS: '100', WEBHOOK_ALLOW_PRIVATE: 'true', RATE_LIMIT_PER_MINUTE: '0' });
@@ -141,10 +140,6 @@ function startLoad() {
   return { samples, writes, state, finish: async () => { state.stop = true; await running; } };
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /**
  * The local ports of the established connections process `pid` holds to the receiver: which
@@ -167,7 +162,6 @@ async function portsToReceiver(pid: number): Promise<Set<number>> {
   return ports;
 }
 
-const countOf = (list: string[]) => list.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map<string, number>());
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'isms-graph-killfault-'));

@@ -2,7 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'graphql-ws';
-import { prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, subscribeAt, until, type DatabaseProcess, type Instance } from './cluster';
+import {
+  countOf, prepareDatabase, sqlAt, startDatabase, startInstance as startProcess, stopDatabase, stopInstances, subscribeAt, until,
+  type DatabaseProcess, type Instance,
+} from './cluster';
 
 /**
  * Three real server processes on one database of their own (an embedded PostgreSQL this test
@@ -51,7 +54,6 @@ async function makeOverdueTasks(n: number): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-const countOf = (list: string[]) => list.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map<string, number>());
 
 async function firedReminders(taskIds: string[]): Promise<Array<{ id: string; fired: boolean }>> {
   return sql(`SELECT id, fired_at IS NOT NULL AS fired FROM reminder WHERE subject_id = ANY($1::uuid[]) AND kind = 'TASK_OVERDUE'`, [taskIds]);
