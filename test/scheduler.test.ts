@@ -45,3 +45,13 @@ test('a wake after stop runs nothing, and stop waits for a woken run in progress
   expect(job.runs).toBe(1);
   expect(() => scheduler.wake('nope')).toThrow('no job named nope');
 });
+
+test('a job learns whether a pass or a wake runs it', async () => {
+  const triggers: boolean[] = [];
+  const job: Job = { name: 'deliver', run: async (_db, _now, _log, trigger) => { triggers.push(trigger!.woken); } };
+  const scheduler = startScheduler({ db: null as never, log: createLogger('silent'), intervalMs: 0, jobs: [job] });
+  await scheduler.runOnce();
+  scheduler.wake('deliver');
+  await scheduler.stop();
+  expect(triggers).toEqual([false, true]);
+});

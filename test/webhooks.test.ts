@@ -371,6 +371,25 @@ describe('delivery', () => {
     expect(await endpoint(id)).toMatchObject({ consecutiveFailures: 0, failingSince: null, status: 'ACTIVE' });
   });
 
+  test('a run woken by a commit delivers what its own fan-out queued; a due retry waits for the periodic pass', async () => {
+    const receiver = await startReceiver();
+    receiver.answer((_r, n) => (n === 1 ? 500 : 200));
+    const { id } = await createEndpoint({ url: receiver.url, eventTypes: ['OWNER'] });
+    const woken = (at: Date) => job.run(app.db, at, log, { woken: true });
+    await createOwner(app);
+    const t0 = new Date();
+    await woken(t0); // its fan-out queued the delivery: it is attempted (and fails)
+    expect(receiver.received).toHaveLength(1);
+    const [delivery] = await deliveriesOf(id);
+    const due = new Date(Date.parse(delivery.nextAttemptAt) + 10);
+    await woken(due); // nothing new to fan out: the due retry is not this run's work
+    expect(receiver.received).toHaveLength(1);
+    expect((await deliveriesOf(id))[0]).toMatchObject({ status: 'PENDING', attempts: 1 });
+    await deliver(due);
+    expect(receiver.received).toHaveLength(2);
+    expect((await deliveriesOf(id))[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+  });
+
   test('no answer within the timeout is a failed attempt, retried later', async () => {
     const receiver = await startReceiver();
     receiver.answer(() => 'hang');

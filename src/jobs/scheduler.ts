@@ -8,7 +8,8 @@ import type { Logger } from '../common/logger';
  */
 export interface Job {
   name: string;
-  run(db: DataSource, now: Date, log: Logger): Promise<void>;
+  /** `woken`: run by `wake` for something that just happened, not by a periodic pass. */
+  run(db: DataSource, now: Date, log: Logger, trigger?: { woken: boolean }): Promise<void>;
 }
 
 export interface Scheduler {
@@ -31,9 +32,9 @@ export function startScheduler(options: { db: DataSource; log: Logger; intervalM
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  const runJob = async (job: Job, now: Date) => {
+  const runJob = async (job: Job, now: Date, woken = false) => {
     try {
-      await job.run(db, now, log);
+      await job.run(db, now, log, { woken });
     } catch (err) {
       log.error({ err, job: job.name }, 'scheduled job failed');
     }
@@ -59,7 +60,7 @@ export function startScheduler(options: { db: DataSource; log: Logger; intervalM
     lane.busy = (async () => {
       do {
         lane.again = false;
-        await runJob(job, new Date());
+        await runJob(job, new Date(), true);
         await new Promise((r) => setTimeout(r, WAKE_GAP_MS));
       } while (lane.again && !stopped);
       lane.busy = null;

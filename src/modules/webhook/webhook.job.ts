@@ -280,12 +280,15 @@ export interface WebhookJobOptions {
 /**
  * Fans out new outbox events, then delivers due deliveries with `workers` parallel workers until
  * none is due or the pass budget is spent. Times come from the pass's `now` plus the time the
- * pass has run, so a test can run a pass "a day later".
+ * pass has run, so a test can run a pass "a day later". A run woken by a commit delivers only when
+ * its own fan-out queued something: every instance is woken by every write, and the one that won
+ * the events delivers them (retries wait for the periodic pass), so the others cost one statement
+ * set, not a claim per worker.
  */
 export function createWebhookDeliveryJob(options: WebhookJobOptions = {}): Job {
   return {
     name: 'webhooks',
-    async run(db: DataSource, now: Date, log: Logger): Promise<void> {
+    async run(db: DataSource, now: Date, log: Logger, trigger = { woken: false }): Promise<void> {
       const config = options.config ?? loadConfig();
       const policy = WEBHOOK_POLICY;
       const timeoutMs = options.requestTimeoutMs ?? policy.requestTimeoutMs;
@@ -301,6 +304,7 @@ export function createWebhookDeliveryJob(options: WebhookJobOptions = {}): Job {
         queued += batch.deliveries;
         if (batch.events < policy.fanOutBatch || overBudget()) break;
       }
+      if (trigger.woken && queued === 0) return;
 
       let delivered = 0;
       let failed = 0;
